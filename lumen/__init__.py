@@ -1,0 +1,1 @@
+"""Lumen: shared configuration, command line and web helpers of both apps."""

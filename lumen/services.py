@@ -1,0 +1,52 @@
+"""The services an app or the worker uses, built once from the configuration.
+
+``create_app`` binds one :class:`Services` to the app (``app.extensions["lumen"]``);
+nothing here is a module global, so tests build as many instances as they like.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from crypto import SourceKeyDeriver
+from lumen.config import Config
+from store.blobs import BlobStore
+from store.db import make_engine, make_session_factory
+
+
+class JobQueue(Protocol):
+    """Hands work to the worker: by rq on Redis, or in this process."""
+
+    def enqueue(self, job: str, *ids: str) -> None:
+        """Run job ``job`` with id arguments only, never content or credentials."""
+        ...
+
+
+@dataclass
+class Services:
+    """Everything a request handler needs besides the request."""
+
+    config: Config
+    engine: Engine
+    sessions: sessionmaker[Session]
+    blobs: BlobStore
+    deriver: SourceKeyDeriver
+    jobs: JobQueue | None = None
+
+
+def make_services(config: Config) -> Services:
+    """Connect to the database and the blob store described by ``config``."""
+    engine = make_engine(config.database_url)
+    return Services(
+        config=config,
+        engine=engine,
+        sessions=make_session_factory(engine),
+        blobs=BlobStore(config.blob_dir),
+        deriver=SourceKeyDeriver(
+            config.secrets.codename_salt, config.source_kdf, config.derivation_concurrency
+        ),
+    )

@@ -1,0 +1,1 @@
+"""The shared data model and the blob store of encrypted envelopes."""
