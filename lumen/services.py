@@ -39,9 +39,9 @@ class Services:
 
 
 def make_services(config: Config) -> Services:
-    """Connect to the database and the blob store described by ``config``."""
+    """Connect to the database, the blob store and the job queue described by ``config``."""
     engine = make_engine(config.database_url)
-    return Services(
+    services = Services(
         config=config,
         engine=engine,
         sessions=make_session_factory(engine),
@@ -50,3 +50,8 @@ def make_services(config: Config) -> Services:
             config.secrets.codename_salt, config.source_kdf, config.derivation_concurrency
         ),
     )
+
+    from lumen.jobs import make_job_queue
+
+    services.jobs = make_job_queue(services)
+    return services

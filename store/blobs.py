@@ -12,6 +12,7 @@ import logging
 import os
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -84,11 +85,18 @@ class BlobStore:
         """Return the names of every complete blob."""
         return {entry.name for entry in self.folder.iterdir() if _NAME.fullmatch(entry.name)}
 
-    def remove_temporary_files(self) -> int:
-        """Remove what interrupted writes left behind; return how many files went."""
+    def remove_temporary_files(self, min_age_seconds: float = 0.0) -> int:
+        """Remove what interrupted writes left behind; return how many files went.
+
+        While apps are serving, pass ``min_age_seconds`` longer than any upload can
+        last, so that files still being written are left alone.
+        """
         removed = 0
+        cutoff = time.time() - min_age_seconds
         for entry in self.folder.iterdir():
-            if entry.name.startswith(_TEMP_PREFIX):
+            if not entry.name.startswith(_TEMP_PREFIX):
+                continue
+            if min_age_seconds <= 0 or _modified_before(entry, cutoff):
                 entry.unlink(missing_ok=True)
                 removed += 1
         if removed:
@@ -101,3 +109,10 @@ class BlobStore:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
+
+
+def _modified_before(path: Path, cutoff: float) -> bool:
+    try:
+        return path.stat().st_mtime < cutoff
+    except FileNotFoundError:
+        return False
