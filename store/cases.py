@@ -112,6 +112,8 @@ def record_submissions(
     if not items:
         raise CaseError("nothing to submit")
 
+    # A form may send the same centre twice, and the schema allows one case state per centre.
+    centre_ids = list(dict.fromkeys(centre_ids))
     recipients = centre_recipients(session, centre_ids)
     submissions = []
     for kind, body, meta in items:
