@@ -13,7 +13,7 @@ import pytest
 from nacl.public import PrivateKey
 from sqlalchemy import select
 
-from crypto import EnvelopeReader, SourceKeys
+from crypto import CHUNK_SIZE, EnvelopeReader, SourceKeys
 from lumen.services import Services
 from store.cases import create_source, record_submissions
 from store.envelopes import centre_slot, open_slot, read_value, seal_value, stream_to_blob
@@ -83,9 +83,14 @@ def test_no_plaintext_on_disk(services: Services, centre_keys: dict[str, Private
         envelope = session.scalars(select(Envelope).where(Envelope.id == body.id)).one()
         key = open_slot(centre_slot(session, body.id, "payoke", 1), centre_keys["payoke"])
         assert body.blob_name is not None
+        plaintext_size = 0
+        marked_chunks = 0
         with services.blobs.open(body.blob_name) as handle:
-            plaintext_size = sum(len(chunk) for chunk in EnvelopeReader(handle, key, body.id))
+            for chunk in EnvelopeReader(handle, key, body.id):
+                plaintext_size += len(chunk)
+                marked_chunks += marker in chunk
         assert plaintext_size == STREAM_SIZE
+        assert marked_chunks == STREAM_SIZE // CHUNK_SIZE
         message_envelope = session.get_one(Envelope, message.id)
         message_key = open_slot(
             centre_slot(session, message.id, "payoke", 1), centre_keys["payoke"]
