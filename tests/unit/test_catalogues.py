@@ -1,0 +1,89 @@
+"""Every Babel catalogue of both apps is complete, current and compiled."""
+
+from __future__ import annotations
+
+import io
+from gettext import GNUTranslations
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+
+from translations import TRANSLATIONS_DIR
+
+PO_FILES = sorted(TRANSLATIONS_DIR.glob("*/LC_MESSAGES/*.po"))
+
+
+def _read(path: Path) -> Catalog:
+    with path.open("rb") as handle:
+        return read_po(handle, locale=path.parent.parent.name, abort_invalid=True)
+
+
+def _name(path: Path) -> str:
+    return str(path.relative_to(TRANSLATIONS_DIR))
+
+
+def test_catalogues_exist_for_source_languages() -> None:
+    for language in ("nl", "fr", "en", "de"):
+        assert (TRANSLATIONS_DIR / language / "LC_MESSAGES" / "source.po").is_file(), language
+
+
+@pytest.mark.parametrize("path", PO_FILES, ids=_name)
+def test_catalogue_complete(path: Path) -> None:
+    catalogue = _read(path)
+    messages = [message for message in catalogue if message.id]
+    assert messages, f"{_name(path)} has no messages"
+
+    untranslated = [
+        message.id
+        for message in messages
+        if not message.string or (isinstance(message.string, tuple) and not all(message.string))
+    ]
+    assert untranslated == [], f"untranslated in {_name(path)}"
+
+    fuzzy = [message.id for message in messages if message.fuzzy]
+    assert fuzzy == [], f"fuzzy in {_name(path)}"
+    assert not catalogue.fuzzy, f"the header of {_name(path)} is fuzzy"
+
+    obsolete = list(catalogue.obsolete)
+    assert obsolete == [], f"obsolete in {_name(path)}"
+
+
+@pytest.mark.parametrize("path", PO_FILES, ids=_name)
+def test_catalogue_plural_forms(path: Path) -> None:
+    catalogue = _read(path)
+    plurals = [message for message in catalogue if message.id and message.pluralizable]
+    for message in plurals:
+        assert isinstance(message.string, tuple), message.id
+        assert len(message.string) == catalogue.num_plurals, message.id
+
+
+@pytest.mark.parametrize("path", PO_FILES, ids=_name)
+def test_catalogue_placeholders_match(path: Path) -> None:
+    catalogue = _read(path)
+    problems = [
+        (message.id, [str(error) for error in errors]) for message, errors in catalogue.check()
+    ]
+    assert problems == [], f"placeholder or plural errors in {_name(path)}"
+
+
+@pytest.mark.parametrize("path", PO_FILES, ids=_name)
+def test_compiled_catalogue_current(path: Path) -> None:
+    compiled_path = path.with_suffix(".mo")
+    assert compiled_path.is_file(), f"{_name(path)} is not compiled"
+
+    expected_buffer = io.BytesIO()
+    write_mo(expected_buffer, _read(path))
+    expected_buffer.seek(0)
+    expected = _messages(GNUTranslations(expected_buffer))
+    with compiled_path.open("rb") as handle:
+        compiled = _messages(GNUTranslations(handle))
+    assert compiled == expected, f"{_name(compiled_path)} differs from its .po file"
+
+
+def _messages(translations: GNUTranslations) -> dict[object, str]:
+    # The header entry (msgid "") is left out: msgfmt and Babel write it differently.
+    catalogue: dict[object, str] = translations._catalog  # type: ignore[attr-defined]
+    return {key: value for key, value in catalogue.items() if key != ""}
