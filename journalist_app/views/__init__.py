@@ -1,0 +1,1 @@
+"""The caseworker app's blueprints, one module per area."""
