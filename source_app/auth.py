@@ -26,6 +26,7 @@ from lumen.web import LANGUAGE_COOKIE
 SOURCE_ID = "source"
 TICKET = "ticket"
 DANGER = "danger"
+CSRF_FIELD = "csrf_token"  # the session key Flask-WTF keeps its raw token under
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -69,9 +70,16 @@ def reset_session() -> None:
 
 
 def log_in(source_id: str, reply_key: PrivateKey) -> None:
-    """Start a fresh session for ``source_id``, stashing its reply key server-side."""
+    """Start a fresh session for ``source_id``, stashing its reply key server-side.
+
+    The CSRF token survives, so that a form still open in a second tab, such as the
+    same codename confirmed twice, is accepted.
+    """
     danger = bool(session.get(DANGER))
+    csrf = session.get(CSRF_FIELD)
     reset_session()
+    if csrf:
+        session[CSRF_FIELD] = csrf
     ticket = key_stash().put(reply_key)
     session[TICKET] = [ticket.stash_id, ticket.session_key]
     session[SOURCE_ID] = source_id

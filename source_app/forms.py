@@ -20,7 +20,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from lumen.config import Config
@@ -210,7 +210,7 @@ class FollowUpForm(SourceForm, MessageFormMixin):
 class CodenameForm(SourceForm):
     """Coming back: the codename, typed however the source types it."""
 
-    codename = StringField(_l("Your codename"), validators=[InputRequired()])
+    codename = StringField(_l("Your codename"), validators=[DataRequired()])
 
 
 class DeleteAllForm(SourceForm):

@@ -1,0 +1,52 @@
+"""Fixtures for the source app: the app on a fresh instance and a real waitress server."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from waitress.server import create_server
+
+from lumen.services import Services
+from source_app import create_app, waitress_options
+
+
+@pytest.fixture
+def app(services: Services) -> Flask:
+    return create_app(services.config, services)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    """A waitress server on a free loopback port."""
+
+    url: str
+    app: Flask
+
+
+def serve(app: Flask) -> Iterator[LiveServer]:
+    """Run ``app`` under waitress on 127.0.0.1 with the source app's settings."""
+    options = waitress_options(app.extensions["lumen"].config)
+    options.update(host="127.0.0.1", port=0, threads=4)
+    server = create_server(app, **options)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{server.effective_port}", app=app)
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[LiveServer]:
+    yield from serve(app)
