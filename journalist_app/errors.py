@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, url_for
+from flask import Flask, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
 from journalist_app.casework import CaseNotFound
-from journalist_app.sessions import SessionExpired
+from journalist_app.sessions import PUBLIC_ENDPOINTS, SessionExpired
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +36,11 @@ def session_expired(_error: Exception) -> tuple[str, int]:
     )
 
 
-def csrf_error(_error: CSRFError) -> tuple[str, int]:
-    """Explain a missing or stale form token."""
+def csrf_error(error: CSRFError) -> tuple[str, int]:
+    """Explain a missing or stale form token, or an expired session behind it."""
+    if g.get("caseworker") is None and request.endpoint not in PUBLIC_ENDPOINTS:
+        # The session, and the token with it, is gone: say so, not "form expired".
+        return session_expired(error)
     return _page(
         400,
         _("This form has expired"),

@@ -9,13 +9,18 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pyotp
+import requests
+from flask import Flask
 from flask.testing import FlaskClient
 from nacl.public import PrivateKey
+from waitress.server import create_server
 from werkzeug.test import TestResponse
 
 from crypto import SourceKeys, derive_source_keys, generate_codename
@@ -160,3 +165,35 @@ def make_report(
             file_ids=[s.id for s in submissions if s.kind == "file"],
             message_ids=[s.id for s in submissions if s.kind == "message"],
         )
+
+
+@contextmanager
+def serve(app: Flask) -> Iterator[str]:
+    """Serve ``app`` with waitress on a free loopback port and yield its base URL."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=2, ident="")
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+def http_login(base_url: str, account: Account) -> requests.Session:
+    """Log in through a real HTTP server and return the logged-in requests session."""
+    browser = requests.Session()
+    page = browser.get(f"{base_url}/login", timeout=10)
+    response = browser.post(
+        f"{base_url}/login",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "username": account.username,
+            "passphrase": account.passphrase,
+            "code": account.code(),
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert response.status_code == 302, response.text[:300]
+    return browser
