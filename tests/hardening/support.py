@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from waitress import wasyncore
 from waitress.server import create_server
 
 from lumen.services import Services
@@ -66,7 +67,10 @@ def live_server(app: Any, **adjustments: Any) -> Iterator[LiveServer]:
         yield live
     finally:
         live.stopping.set()
-        server.close()
+        server.task_dispatcher.shutdown()
+        # A single waitress server's close() leaves open keep-alive connections in
+        # the loop's map, so the loop would run on. Close them all from the loop thread.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
         live.thread.join(timeout=10)
     assert not live.errors, f"the waitress loop failed: {live.errors!r}"
 
@@ -110,7 +114,7 @@ def raw_exchange(
             if half_close:
                 sock.shutdown(socket.SHUT_WR)
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the server stopped reading; what it answered is still read below
+            pass  # the server stopped reading; its response is still read below
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
