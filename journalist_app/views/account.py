@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pyotp
@@ -17,6 +18,7 @@ from lumen.accounts import AccountError, change_own_passphrase, verify_passphras
 from store.cases import audit
 
 blueprint = Blueprint("account", __name__, url_prefix="/account")
+_SECRET = re.compile(r"[A-Z2-7]{32}")
 
 
 @blueprint.route("/")
@@ -72,7 +74,7 @@ def two_factor() -> Response | str:
         form.code.errors = [
             _("This code does not match. Check the time on your phone and try again.")
         ]
-    else:
+    elif not _SECRET.fullmatch(form.secret.data or ""):
         form.secret.data = pyotp.random_base32()
 
     return render_template(
