@@ -43,22 +43,27 @@ def clean_filename(name: str) -> str:
 
 
 def ascii_filename(name: str) -> str:
-    """Return an ASCII stand-in for ``name`` for clients that ignore ``filename*``."""
-    decomposed = unicodedata.normalize("NFKD", name)
-    characters = []
-    for char in decomposed:
+    """Return an ASCII stand-in for ``name`` for clients that ignore ``filename*``.
+
+    Accents are dropped, any other run of non-ASCII or unsafe characters becomes one
+    ``_``, and a short alphanumeric extension is kept, so ``صورة.jpg`` becomes
+    ``file.jpg``.
+    """
+    stem, dot, extension = name.rpartition(".")
+    if not (dot and stem and extension.isascii() and extension.isalnum() and len(extension) <= 10):
+        stem, extension = name, ""
+
+    characters: list[str] = []
+    for char in unicodedata.normalize("NFKD", stem):
         if unicodedata.combining(char):
             continue
         if 0x20 <= ord(char) < 0x7F and char not in _UNSAFE_ASCII:
             characters.append(char)
         elif not characters or characters[-1] != "_":
             characters.append("_")
-    fallback = "".join(characters).strip("_ .")
-    if "." in name and "." not in fallback:
-        extension = clean_filename(name).rsplit(".", 1)[-1]
-        if extension.isascii() and extension.isalnum():
-            fallback = f"{fallback or FALLBACK_NAME}.{extension}"
-    return fallback or FALLBACK_NAME
+
+    ascii_stem = "".join(characters).strip("_ .") or FALLBACK_NAME
+    return f"{ascii_stem}.{extension}" if extension else ascii_stem
 
 
 def content_disposition(name: str) -> str:
