@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.datastructures import FileStorage
 
 from lumen.services import Services
-from source_app.uploads import EncryptedUpload, StreamingRequest
+from source_app.uploads import EncryptedUpload, StreamingRequest, clean_filename
 from store.cases import record_submissions
 from store.envelopes import INLINE_LIMIT, PendingEnvelope, seal_value
 from store.models import Source
@@ -48,7 +48,10 @@ def _file_items(files: Sequence[FileStorage]) -> tuple[list[Item], list[Encrypte
         if not isinstance(upload, EncryptedUpload) or upload.pending is None:
             raise ValueError("a file part was not streamed into an envelope")
         meta = json.dumps(
-            {"name": item.filename or "", "type": item.mimetype or "application/octet-stream"},
+            {
+                "name": clean_filename(item.filename),
+                "type": item.mimetype or "application/octet-stream",
+            },
             ensure_ascii=False,
         )
         items.append(("file", upload.pending, seal_value(meta.encode("utf-8"))))

@@ -12,6 +12,7 @@ database rows that point to it were committed.
 from __future__ import annotations
 
 import logging
+import unicodedata
 from contextlib import ExitStack
 from typing import IO, Any
 
@@ -101,6 +102,31 @@ class EncryptedUpload:
 
     def close(self) -> None:
         """Do nothing; :meth:`StreamingRequest.close` discards what was not kept."""
+
+
+# Browsers escape these in multipart file names (HTML Living Standard, "multipart/
+# form-data encoding algorithm"): a double quote as %22, CR and LF as %0D and %0A.
+_BROWSER_ESCAPES = {"%22": '"', "%0D": "", "%0A": "", "%0d": "", "%0a": ""}
+MAX_FILENAME_CHARS = 255
+# Bidirectional embeddings, overrides and isolates can disguise a file's extension.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def clean_filename(raw: str | None) -> str:
+    """Return the file name a source chose, without path or control characters.
+
+    The name stays in the source's script and is only ever stored encrypted; the
+    caseworker app still treats it as untrusted when it builds a download header.
+    """
+    name = raw or ""
+    for escaped, plain in _BROWSER_ESCAPES.items():
+        name = name.replace(escaped, plain)
+    # Some old browsers send the whole local path.
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(
+        char for char in name if unicodedata.category(char) != "Cc" and char not in _BIDI_CONTROLS
+    )
+    return name.strip()[:MAX_FILENAME_CHARS]
 
 
 def limit_config(limits: Limits) -> dict[str, Any]:

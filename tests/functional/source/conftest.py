@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from waitress import wasyncore
 from waitress.server import create_server
 
 from lumen.services import Services
@@ -38,13 +39,28 @@ def serve(app: Flask) -> Iterator[LiveServer]:
     options = waitress_options(app.extensions["lumen"].config)
     options.update(host="127.0.0.1", port=0, threads=4)
     server = create_server(app, **options)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except (OSError, ValueError):
+            # Closing the sockets below can interrupt the poll in progress.
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield LiveServer(url=f"http://127.0.0.1:{server.effective_port}", app=app)
     finally:
-        server.close()
+        stopping.set()
+        server.task_dispatcher.shutdown()
+        # Closing every channel, the trigger and the listener empties the map,
+        # which ends the server's loop.
+        wasyncore.close_all(server._map)
         thread.join(timeout=5)
+        assert not thread.is_alive(), "the waitress thread did not stop"
 
 
 @pytest.fixture
