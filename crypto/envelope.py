@@ -84,6 +84,8 @@ class EnvelopeWriter:
             self._state, bytes(key)
         )
         self._buffer = bytearray()
+        # A whole chunk written as one bytes object, not yet pushed; then _buffer is empty.
+        self._held: bytes | None = None
         self._closed = False
         self.plaintext_size = 0
         self.ciphertext_size = HEADER_SIZE
@@ -94,8 +96,20 @@ class EnvelopeWriter:
         if self._closed:
             raise ValueError("write to a closed envelope")
 
-        self._buffer += data
+        if not data:
+            return
         self.plaintext_size += len(data)
+        # More data follows, so a held chunk is not the final one.
+        if self._held is not None:
+            self._push(self._held, _TAG_MESSAGE)
+            self._held = None
+        # A whole chunk of immutable bytes is kept by reference, not copied, because
+        # encrypt_stream writes whole chunks and each copy costs throughput.
+        if not self._buffer and type(data) is bytes and len(data) == CHUNK_SIZE:
+            self._held = data
+            return
+
+        self._buffer += data
         # Keep at least one byte back, so that the final chunk is never a full chunk
         # followed by an empty one only because the input ended on a chunk boundary.
         while len(self._buffer) > CHUNK_SIZE:
@@ -107,8 +121,12 @@ class EnvelopeWriter:
         if self._closed:
             raise ValueError("envelope already closed")
 
-        self._push(bytes(self._buffer), _TAG_FINAL)
-        self._buffer.clear()
+        if self._held is not None:
+            self._push(self._held, _TAG_FINAL)
+            self._held = None
+        else:
+            self._push(bytes(self._buffer), _TAG_FINAL)
+            self._buffer.clear()
         self._closed = True
 
     def _push(self, chunk: bytes, tag: int) -> None:

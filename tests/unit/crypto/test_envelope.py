@@ -111,16 +111,28 @@ def test_reader_yields_whole_chunks(key: ContentKey, four_chunks: bytes) -> None
     size=st.integers(min_value=0, max_value=4 * CHUNK_SIZE + 3),
     seed=st.integers(min_value=0, max_value=2**32),
     cuts=st.lists(st.floats(min_value=0.0, max_value=1.0), max_size=12),
+    chunk_aligned=st.booleans(),
+    kinds=st.lists(st.sampled_from(["bytes", "bytearray", "memoryview"]), min_size=1),
 )
-def test_random_write_splits_round_trip(size: int, seed: int, cuts: list[float]) -> None:
+def test_random_write_splits_round_trip(
+    size: int, seed: int, cuts: list[float], chunk_aligned: bool, kinds: list[str]
+) -> None:
     key = ContentKey.generate()
     plaintext = plaintext_of(size, seed)
-    positions = sorted({0, size, *(int(cut * size) for cut in cuts)})
+    if chunk_aligned:
+        # Whole-chunk writes take the writer's path that keeps bytes by reference.
+        cuts = [*cuts, *(index * CHUNK_SIZE / size for index in range(1, 5) if size)]
+    positions = sorted({0, size, *(min(size, round(cut * size)) for cut in cuts)})
     sink = io.BytesIO()
 
     writer = EnvelopeWriter(sink, key, RECORD_ID)
-    for start, end in itertools.pairwise(positions):
-        writer.write(memoryview(plaintext)[start:end])
+    for index, (start, end) in enumerate(itertools.pairwise(positions)):
+        piece = memoryview(plaintext)[start:end]
+        kind = kinds[index % len(kinds)]
+        writer.write(
+            bytes(piece) if kind == "bytes" else bytearray(piece) if kind == "bytearray" else piece
+        )
+    writer.write(b"")
     writer.close()
 
     envelope = sink.getvalue()
@@ -128,6 +140,34 @@ def test_random_write_splits_round_trip(size: int, seed: int, cuts: list[float])
     assert len(envelope) == expected_envelope_size(size)
     # Splitting the writes differently changes nothing but the random header and nonces.
     assert len(envelope) == len(encrypt_bytes(plaintext, key, RECORD_ID))
+
+
+@pytest.mark.parametrize(
+    "writes",
+    [
+        [CHUNK_SIZE],
+        [CHUNK_SIZE, CHUNK_SIZE],
+        [CHUNK_SIZE, 0, CHUNK_SIZE, 1],
+        [1, CHUNK_SIZE, CHUNK_SIZE - 1],
+        [CHUNK_SIZE, 5, CHUNK_SIZE],
+        [2 * CHUNK_SIZE, CHUNK_SIZE],
+    ],
+    ids=str,
+)
+def test_whole_chunk_writes_round_trip(writes: list[int], key: ContentKey) -> None:
+    plaintext = plaintext_of(sum(writes), seed=len(writes))
+    sink = io.BytesIO()
+    writer = EnvelopeWriter(sink, key, RECORD_ID)
+
+    offset = 0
+    for size in writes:
+        writer.write(plaintext[offset : offset + size])
+        offset += size
+    writer.close()
+
+    assert decrypt_bytes(sink.getvalue(), key, RECORD_ID) == plaintext
+    assert len(sink.getvalue()) == expected_envelope_size(len(plaintext))
+    assert writer.plaintext_size == len(plaintext)
 
 
 def test_writer_rejects_use_after_close(key: ContentKey) -> None:
