@@ -9,6 +9,7 @@ is short, so that a stalled client is dropped within the test.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,7 @@ def config(tmp_path: Path) -> Config:
     return make_test_config(tmp_path / "data", limits=HARDENING_LIMITS)
 
 
+@contextmanager
 def serve(app: object, config: Config) -> Iterator[LiveServer]:
     """Serve ``app`` with the production waitress settings and a short channel timeout."""
     settings = {
@@ -48,4 +50,5 @@ def serve(app: object, config: Config) -> Iterator[LiveServer]:
 def source_server(config: Config, services: Services) -> Iterator[LiveServer]:
     from source_app import create_app
 
-    yield from serve(create_app(config, services), config)
+    with serve(create_app(config, services), config) as server:
+        yield server

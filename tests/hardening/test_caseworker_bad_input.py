@@ -36,7 +36,8 @@ COOKIE = "lumen_caseworker"
 def caseworker_server(config: Config, services: Services) -> Iterator[LiveServer]:
     from journalist_app import create_app
 
-    yield from serve(create_app(config, services), config)
+    with serve(create_app(config, services), config) as server:
+        yield server
 
 
 @pytest.fixture
