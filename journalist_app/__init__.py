@@ -16,7 +16,7 @@ from flask import Flask, current_app, g
 from flask_babel import Babel, get_locale
 from flask_wtf.csrf import CSRFProtect
 
-from journalist_app.labels import exploitation_label, status_label
+from journalist_app.labels import answer_rows, exploitation_label, status_label
 from journalist_app.login import Authenticator
 from journalist_app.sessions import Runtime, close_db, load_login
 from journalist_app.throttle import MemoryThrottle, RedisThrottle, Throttle
@@ -124,4 +124,5 @@ def _template_globals() -> dict[str, Any]:
         "me": g.get("caseworker"),
         "status_label": status_label,
         "exploitation_label": exploitation_label,
+        "answer_rows": answer_rows,
     }

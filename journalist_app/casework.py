@@ -38,10 +38,11 @@ from store.models import (
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE: Final = 50
-# Keys of the answers JSON that the inbox summarises. The source's questionnaire
-# stores "in_danger" as a boolean and "exploitation" as a list of kind codes.
-DANGER_KEYS: Final = ("in_danger", "danger")
-EXPLOITATION_KEY: Final = "exploitation"
+# Keys of the answers JSON that the inbox summarises. The source app's questionnaire
+# stores "danger" as "yes", "no" or "unsure" and "kinds" as a list of kind codes; the
+# older names "in_danger" (a boolean) and "exploitation" are read too.
+DANGER_KEYS: Final = ("danger", "in_danger")
+EXPLOITATION_KEYS: Final = ("kinds", "exploitation")
 
 
 class CaseNotFound(LookupError):
@@ -125,13 +126,15 @@ def summarise_answers(data: bytes | None) -> AnswersSummary:
         return AnswersSummary(readable=False)
 
     danger = any(_truthy(answers.get(key)) for key in DANGER_KEYS)
-    kinds = answers.get(EXPLOITATION_KEY) or ()
+    kinds = next((answers[key] for key in EXPLOITATION_KEYS if answers.get(key)), ())
     if isinstance(kinds, str):
         kinds = (kinds,)
     return AnswersSummary(
         readable=True,
         danger=danger,
-        exploitation=tuple(str(kind) for kind in kinds if isinstance(kind, str | int)),
+        exploitation=tuple(
+            str(kind) for kind in kinds if isinstance(kind, str | int) and kind != "unknown"
+        ),
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -124,7 +123,6 @@ def case(source_id: str) -> str:
     return render_template(
         "case.html",
         detail=detail,
-        answers_json=json.dumps,
         reply_form=TextForm(prefix="reply"),
         note_form=TextForm(prefix="note"),
         status_form=status_form,

@@ -20,6 +20,7 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from nacl.public import PrivateKey
+from waitress import wasyncore
 from waitress.server import create_server
 from werkzeug.test import TestResponse
 
@@ -171,13 +172,27 @@ def make_report(
 def serve(app: Flask) -> Iterator[str]:
     """Serve ``app`` with waitress on a free loopback port and yield its base URL."""
     server = create_server(app, host="127.0.0.1", port=0, threads=2, ident="")
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except (OSError, ValueError):
+            # Closing the sockets below can interrupt the poll in progress.
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
-        server.close()
+        stopping.set()
+        server.task_dispatcher.shutdown()
+        # Closing every channel, the trigger and the listener ends the server's loop.
+        wasyncore.close_all(server._map)
         thread.join(timeout=5)
+        assert not thread.is_alive(), "the waitress thread did not stop"
 
 
 def http_login(base_url: str, account: Account) -> requests.Session:
