@@ -1,12 +1,13 @@
 """The logged-in source of a session: its id and reply key.
 
 The reply key is derived once, at login, and kept server-side in a
-:class:`~lumen.keystash.KeyStash` for the session; the signed session cookie carries
-only the stash ticket. Deriving it again on every page would cost one Argon2id run
-(tens of megabytes and a noticeable delay) per request and would need the codename,
-which must never go into a cookie. The stash holds the key sealed under a key that
-only the cookie holds, so a copy of the stash alone opens nothing, and logging out
-or the session's end deletes the server copy.
+:class:`~lumen.keystash.KeyStash` for the session. The signed session cookie carries
+only the stash ticket. Deriving the key again on every page would cost one Argon2id
+run per request (``source_kdf.memlimit`` bytes, 64 MiB by default, and a noticeable
+delay), and it would need the codename, which must never go into a cookie. The stash
+holds the key sealed under a key that only the cookie holds, so a copy of the stash
+alone opens nothing. Logging out deletes the server copy, which otherwise expires
+after the session lifetime without use.
 """
 
 from __future__ import annotations

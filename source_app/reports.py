@@ -20,10 +20,6 @@ logger = logging.getLogger(__name__)
 Item = tuple[str, PendingEnvelope, PendingEnvelope | None]
 
 
-class SourceGone(Exception):
-    """The logged-in source no longer exists (deleted by a centre or by retention)."""
-
-
 def _seal_text(
     services: Services, request: StreamingRequest, text: str
 ) -> tuple[PendingEnvelope, EncryptedUpload | None]:
@@ -72,9 +68,9 @@ def store_submission(
 ) -> None:
     """Seal ``message``, ``answers`` and the streamed ``files`` to ``centre_ids`` and commit.
 
-    The blobs of the files already exist; they are kept only once the rows that
-    point to them are committed, so a failure at any step removes them with the
-    request.
+    The blobs of the files already exist. They are kept only once the rows that
+    point to them are committed, so a failure at any step removes them when the
+    request closes.
     """
     items: list[Item] = []
     written: list[EncryptedUpload] = []

@@ -115,8 +115,8 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 def clean_filename(raw: str | None) -> str:
     """Return the file name a source chose, without path or control characters.
 
-    The name stays in the source's script and is only ever stored encrypted; the
-    caseworker app still treats it as untrusted when it builds a download header.
+    The name keeps the source's script and is only ever stored encrypted. The
+    caseworker app must still treat it as untrusted when it builds a download header.
     """
     name = raw or ""
     for escaped, plain in _BROWSER_ESCAPES.items():
@@ -158,7 +158,7 @@ class StreamingRequest(Request):
         filename: str | None = None,
         content_length: int | None = None,
     ) -> IO[bytes]:
-        # The number of files is checked by the form, which can say so in words;
+        # The form checks the number of files, so that the page can name the limit.
         # MAX_FORM_PARTS bounds how many parts reach this point.
         limits: Limits = current_app.extensions["lumen"].config.limits
         blobs: BlobStore = current_app.extensions["lumen"].blobs

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -28,6 +30,30 @@ def _name(path: Path) -> str:
 def test_catalogues_exist_for_source_languages() -> None:
     for language in ("nl", "fr", "en", "de"):
         assert (TRANSLATIONS_DIR / language / "LC_MESSAGES" / "source.po").is_file(), language
+
+
+def _extracted_source_messages() -> set[object]:
+    with (TRANSLATIONS_DIR / "babel-source.cfg").open(encoding="utf-8") as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    keywords = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
+    found: set[object] = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+        str(TRANSLATIONS_DIR.parent), method_map, options_map, keywords=keywords
+    ):
+        found.add(message[0] if isinstance(message, tuple) else message)
+    return found
+
+
+@pytest.mark.parametrize("language", ["nl", "fr", "en", "de"])
+def test_source_catalogue_has_every_extracted_message(language: str) -> None:
+    catalogue = _read(TRANSLATIONS_DIR / language / "LC_MESSAGES" / "source.po")
+    known = {
+        message.id[0] if isinstance(message.id, tuple) else message.id for message in catalogue
+    }
+
+    missing = sorted(str(text) for text in _extracted_source_messages() - known)
+
+    assert missing == [], f"messages missing from {language}/LC_MESSAGES/source.po"
 
 
 @pytest.mark.parametrize("path", PO_FILES, ids=_name)

@@ -192,15 +192,15 @@ def test_error_busy_derivation(app: Flask, services: Services) -> None:
     page = client.get("/login?lang=fr")
     deriver = services.deriver
     deriver._timeout = 0.01
-    taken = []
+    held_slots = []
     while deriver._slots.acquire(blocking=False):
-        taken.append(1)
+        held_slots.append(1)
     try:
         response = client.post(
             "/login", data={"csrf_token": csrf_token(page), "codename": "een twee drie"}
         )
     finally:
-        for _ in taken:
+        for _ in held_slots:
             deriver._slots.release()
 
     assert response.status_code == 503

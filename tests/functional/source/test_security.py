@@ -131,7 +131,7 @@ def test_source_app_holds_no_centre_private_key(
     gc.collect()
 
     centre_publics = set(public_keys.values())
-    # A key the walk must find shows that it sees PrivateKey objects at all.
+    # A key that the walk must find proves that it reaches PrivateKey objects at all.
     control = generate_private_key()
     private_keys = [obj for obj in gc.get_objects() if isinstance(obj, PrivateKey)]
     assert any(key is control for key in private_keys)

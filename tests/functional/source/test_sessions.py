@@ -53,6 +53,7 @@ def test_session_expired_on_codename_page(
     assert response.status_code == 400
     assert "never saved and will not work" in html
     assert 'href="/codename"' in html
+    assert 'href="/login"' in html
     assert "Traceback" not in html
     assert count_rows(short_services, Source) == 0
 
