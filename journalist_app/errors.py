@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 
 from flask import Flask, g, render_template, request, url_for
 from flask_babel import gettext as _
@@ -89,9 +90,15 @@ def not_found(_error: Exception) -> tuple[str, int]:
 
 
 def server_error(error: Exception) -> tuple[str, int]:
-    """Log an unexpected error by type only and render the 500 page."""
+    """Log an unexpected error by type and place only, and render the 500 page.
+
+    Flask's own handler would log the request path, which holds a source id, and the
+    exception text, which can hold database parameters, so neither is logged.
+    """
     original = getattr(error, "original_exception", None) or error
-    logger.error("unhandled error", extra={"error": type(original).__name__})
+    frames = traceback.extract_tb(original.__traceback__)
+    place = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "unknown"
+    logger.error("unhandled error", extra={"error": type(original).__name__, "place": place})
     return http_error(InternalServerError())
 
 
@@ -101,4 +108,5 @@ def register(app: Flask) -> None:
     app.register_error_handler(CSRFError, csrf_error)
     app.register_error_handler(CaseNotFound, not_found)
     app.register_error_handler(InternalServerError, server_error)
+    app.register_error_handler(Exception, server_error)
     app.register_error_handler(HTTPException, http_error)

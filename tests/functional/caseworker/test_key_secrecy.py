@@ -10,9 +10,11 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from nacl.public import PrivateKey
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from lumen.services import Services
+from store.models import Envelope, Submission
 from tests.functional.caseworker.support import (
     Account,
     add_account,
@@ -123,3 +125,46 @@ def test_no_response_or_log_holds_a_centre_key(
             assert all(encoded not in body for body in seen), centre_id
             assert encoded not in log_text, centre_id
             assert encoded not in stored, centre_id
+
+
+@pytest.mark.security
+def test_failed_download_logs_no_ids(
+    services: Services, logged_in: FlaskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    report = make_report(services, ["payoke"], files=[("a.txt", "text/plain", b"abc")])
+    with services.sessions() as session:
+        submission = session.scalar(select(Submission).where(Submission.id == report.file_ids[0]))
+        assert submission is not None
+        envelope = session.get(Envelope, submission.body_id)
+        assert envelope is not None and envelope.blob_name is not None
+        services.blobs.path(envelope.blob_name).unlink()
+    caplog.set_level(logging.DEBUG)
+
+    response = logged_in.get(f"/cases/{report.source_id}/files/{report.file_ids[0]}")
+
+    assert response.status_code == 500
+    assert "Something went wrong" in response.text
+    assert "Content-Disposition" not in response.headers
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert report.source_id not in logged
+    assert report.file_ids[0] not in logged
+
+
+@pytest.mark.security
+def test_unhandled_error_logs_neither_path_nor_message(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(case_id: str) -> str:
+        raise ValueError(f"database said no about {case_id}")
+
+    app.add_url_rule("/broken/<case_id>", view_func=broken)
+    caplog.set_level(logging.DEBUG)
+
+    response = app.test_client().get("/broken/SourceId123?lang=nl")
+
+    assert response.status_code == 500
+    assert "Er ging iets mis" in response.text
+    assert "SourceId123" not in response.text
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "ValueError" in logged
+    assert "SourceId123" not in logged
