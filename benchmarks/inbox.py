@@ -1,9 +1,9 @@
 """Latency of the caseworker inbox with 10,000 cases in a SQLite instance.
 
 The script builds an instance in a temporary folder with ``tests.conftest``'s test
-configuration (three centres, new keys), writes 10,000 cases for one centre straight
-into the store (each with encrypted questionnaire answers, a status, some tags and
-assignees, as the source app and caseworkers would leave them), logs a caseworker in
+configuration (three centres, new keys). It writes 10,000 cases for one centre straight
+into the store, each with encrypted questionnaire answers, a status, and for some a tag
+or an assignee, as the source app and caseworkers would leave them. It logs a caseworker in
 through the login form with CSRF on, and then times ``GET`` requests of inbox pages
 through Flask's test client: the first page, a page deep in the list, and the first
 page filtered by status, by tag and by assignee. Each page decrypts the answers of its
@@ -125,7 +125,7 @@ def measure(runs: int, cases: int, requests_per_page: int) -> harness.Outcome:
         for url in PAGES.values():  # warm-up, and a check that each page works
             response = client.get(url)
             if response.status_code != 200 or b"<table" not in response.data:
-                raise RuntimeError(f"{url} answered {response.status_code}")
+                raise RuntimeError(f"{url} returned status {response.status_code}")
 
         for _run in range(runs):
             for name, url in PAGES.items():
@@ -135,7 +135,7 @@ def measure(runs: int, cases: int, requests_per_page: int) -> harness.Outcome:
                     response = client.get(url)
                     latencies.append(time.perf_counter() - begin)
                     if response.status_code != 200:
-                        raise RuntimeError(f"{url} answered {response.status_code}")
+                        raise RuntimeError(f"{url} returned status {response.status_code}")
                 p50s[name].append(harness.percentile(latencies, 0.50) * 1000)
                 p95s[name].append(harness.percentile(latencies, 0.95) * 1000)
 

@@ -39,8 +39,8 @@ logger = logging.getLogger(__name__)
 
 PAGE_SIZE: Final = 50
 # Keys of the answers JSON that the inbox summarises. The source app's questionnaire
-# stores "danger" as "yes", "no" or "unsure" and "kinds" as a list of kind codes; the
-# older names "in_danger" (a boolean) and "exploitation" are read too.
+# stores "danger" as "yes", "no" or "unsure" and "kinds" as a list of kind codes. The
+# names "in_danger" (a boolean) and "exploitation" are read too.
 DANGER_KEYS: Final = ("danger", "in_danger")
 EXPLOITATION_KEYS: Final = ("kinds", "exploitation")
 
@@ -60,7 +60,7 @@ class CentreKey:
 
 @dataclass(frozen=True)
 class AnswersSummary:
-    """What the inbox shows of the questionnaire answers."""
+    """Danger flag and kinds of exploitation of one case, for the inbox."""
 
     readable: bool
     danger: bool = False
@@ -257,13 +257,13 @@ def _page_answers(
 
 def account_labels(session: Session, ids: Iterable[int]) -> dict[int, str]:
     """Return "username (centre)" for each account id."""
-    wanted = list(ids)
-    if not wanted:
+    account_ids = list(ids)
+    if not account_ids:
         return {}
     rows = session.execute(
         select(Caseworker.id, Caseworker.username, Centre.name)
         .join(Centre, Centre.id == Caseworker.centre_id)
-        .where(Caseworker.id.in_(wanted))
+        .where(Caseworker.id.in_(account_ids))
     )
     return {account_id: f"{username} ({centre})" for account_id, username, centre in rows}
 

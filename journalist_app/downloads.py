@@ -3,9 +3,9 @@
 A download is authenticated before the first byte is sent: a first pass decrypts the
 whole envelope and discards the plaintext, so a tampered or truncated file gets an
 error page instead of a truncated attachment. The second pass streams the plaintext
-chunk by chunk, each chunk authenticated again; should the blob change between the
-passes, the stream stops and the response is shorter than its Content-Length, which
-every client reports as a failed download. Memory stays at one chunk whatever the
+chunk by chunk and authenticates each chunk again. If the blob changes between the
+passes, the stream stops short of the announced Content-Length, so the client sees an
+incomplete download rather than a file that looks whole. Memory stays at one chunk whatever the
 file size, at the price of decrypting twice (XChaCha20-Poly1305 is fast next to the
 network).
 """
@@ -32,13 +32,13 @@ _UNSAFE_ASCII: Final = frozenset('"\\;/%*?<>|:')
 
 def clean_filename(name: str) -> str:
     """Return ``name`` without control characters, path separators or surrounding dots."""
-    kept = []
+    characters = []
     for char in unicodedata.normalize("NFC", name):
         category = unicodedata.category(char)
         if category.startswith("C") or category in ("Zl", "Zp"):
             continue
-        kept.append("_" if char in "/\\" else char)
-    cleaned = " ".join("".join(kept).split()).strip(". ")
+        characters.append("_" if char in "/\\" else char)
+    cleaned = " ".join("".join(characters).split()).strip(". ")
     return cleaned[:_MAX_NAME_CHARS] or FALLBACK_NAME
 
 
@@ -69,8 +69,8 @@ def ascii_filename(name: str) -> str:
 def content_disposition(name: str) -> str:
     """Return an ``attachment`` Content-Disposition value for ``name`` (RFC 6266).
 
-    The quoted ``filename`` holds only printable ASCII other than quote and
-    backslash; ``filename*`` carries the full UTF-8 name percent-encoded, so no
+    The quoted ``filename`` contains only printable ASCII other than quote and
+    backslash. ``filename*`` carries the full UTF-8 name percent-encoded, so no
     character of ``name`` can end the header or start another.
     """
     cleaned = clean_filename(name)

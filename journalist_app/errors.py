@@ -40,7 +40,7 @@ def session_expired(_error: Exception) -> tuple[str, int]:
 def csrf_error(error: CSRFError) -> tuple[str, int]:
     """Explain a missing or stale form token, or an expired session behind it."""
     if g.get("caseworker") is None and request.endpoint not in PUBLIC_ENDPOINTS:
-        # The session, and the token with it, is gone: say so, not "form expired".
+        # The session ended and took the token with it, so show the session page.
         return session_expired(error)
     return _page(
         400,

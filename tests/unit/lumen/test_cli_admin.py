@@ -68,7 +68,8 @@ def test_init_prints_credentials_once(
     assert main(["init", "--config", str(config_file)]) == 0
     first = capsys.readouterr().out
 
-    assert "admin-payoke" in first and "admin-surya" in first
+    assert "admin-payoke" in first
+    assert "admin-surya" in first
     assert first.count("one-time passphrase:") == 2
     assert "TOTP secret:" in first
     assert "█" in first or "▀" in first or "▄" in first  # the terminal QR code
