@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app
-from flask_babel import Babel, get_domain, get_locale
+from flask_babel import Babel, format_number, get_domain, get_locale
 from flask_babel import lazy_gettext as _l
 
 from lumen.config import Config
@@ -76,6 +76,7 @@ def init_i18n(app: Flask, config: Config) -> None:
         default_translation_directories=str(TRANSLATIONS_DIR),
         locale_selector=_select_locale,
     )
+    app.jinja_env.globals["format_number"] = format_number
 
     @app.context_processor
     def language_context() -> dict[str, Any]:

@@ -93,10 +93,15 @@ def test_route_security_headers(
         assert headers["Content-Type"] == "text/html; charset=utf-8"
 
 
-def test_pages_light_with_stylesheet(client: FlaskClient) -> None:
+def test_pages_light_with_stylesheet(client: FlaskClient, services: Services) -> None:
     css = client.get("/static/style.css").get_data()
     start(client)
-    pages = ["/", "/info", "/report", "/login", "/logged-out"]
+    report_page = client.get("/report").get_data()
+    send_report(client, message="Hallo", danger="yes")
+    make_caseworker(services, "payoke", "an")
+    reply_as_centre(services, only_source_id(services), "payoke", "Antwoord " * 200)
+    assert len(report_page) + len(css) < 30 * 1024
+    pages = ["/", "/info", "/conversation", "/conversation/delete", "/login", "/logged-out"]
 
     for path in pages:
         html = client.get(path).get_data()

@@ -133,3 +133,14 @@ def test_language_pages_hold_no_english_leftovers(client: FlaskClient, language:
         html = client.get(path).get_data(as_text=True)
         for english in ("Quick exit", "Make a report", "Information and help", "Log out"):
             assert english not in html, (path, english)
+
+
+@pytest.mark.parametrize(
+    ("language", "number"), [("en", "50,000"), ("fr", "50\u202f000"), ("nl", "50.000")]
+)
+def test_language_formats_limits(client: FlaskClient, language: str, number: str) -> None:
+    start_source(client)
+
+    html = client.get(f"/report?lang={language}").get_data(as_text=True)
+
+    assert number in html
