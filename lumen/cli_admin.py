@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 import tomllib
 from collections.abc import Callable
@@ -31,13 +32,12 @@ _BAR_WIDTH = 40
 
 def register(subparsers: Any) -> None:
     """Add the administration subcommands to the ``lumen`` parser."""
-    init = _command(
+    _command(
         subparsers,
         "init",
         "create the instance: secrets, schema, centres, first administrators",
         _init,
     )
-    del init
 
     add = _command(
         subparsers,
@@ -159,8 +159,6 @@ def _data_dir(config_path: Path | None) -> Path:
 
 
 def _init(arguments: argparse.Namespace) -> int:
-    import os
-
     config_path = arguments.config or (
         Path(os.environ["LUMEN_CONFIG"]) if os.environ.get("LUMEN_CONFIG") else None
     )

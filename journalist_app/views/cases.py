@@ -67,6 +67,8 @@ def _to_case(source_id: str, anchor: str = "") -> BaseResponse:
 @login_required
 def inbox() -> str:
     """List the cases that reach the caseworker's centre, newest activity first."""
+    # NOTE: listing is not audited per case. It decrypts only the danger flag and the
+    # kinds of exploitation of the cases shown; opening a case is audited.
     filters = InboxFilter(
         status=request.args.get("status", "") if request.args.get("status") in STATUSES else "",
         assignee=request.args.get("assignee", "")[:12],
