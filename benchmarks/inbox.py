@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 import tempfile
 import time
@@ -116,6 +117,7 @@ def measure(runs: int, cases: int, requests_per_page: int) -> harness.Outcome:
     """Time every inbox page ``requests_per_page`` times in each of ``runs`` runs."""
     p50s: dict[str, list[float]] = {name: [] for name in PAGES}
     p95s: dict[str, list[float]] = {name: [] for name in PAGES}
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="lumen-bench-inbox-") as folder:
         started = time.perf_counter()
         app, account = build_instance(Path(folder) / "data", cases)
@@ -145,6 +147,7 @@ def measure(runs: int, cases: int, requests_per_page: int) -> harness.Outcome:
             f"| {name} | `{url}` | {harness.Summary.of(p50s[name]).format(1, 'ms')} "
             f"| {harness.Summary.of(p95s[name]).format(1, 'ms')} |"
         )
+    load_after = os.getloadavg()[0]
     machine = harness.machine_info()
     command = "python benchmarks/inbox.py " + " ".join(sys.argv[1:])
     markdown = "\n".join(
@@ -152,7 +155,8 @@ def measure(runs: int, cases: int, requests_per_page: int) -> harness.Outcome:
             f"Measured {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC on {machine['cpu']},"
             f" {machine['cores']} cores, {machine['ram']} RAM, {machine['kernel']},"
             f" Python {machine['python']}.",
-            f"Command: `{command.strip()}`.",
+            f"Command: `{command.strip()}`. Load average (1 min) {load_before:.1f} before,"
+            f" {load_after:.1f} after: other work on the machine slows every number.",
             "",
             f"{cases:,} cases of one centre in SQLite (built in {build_seconds:.0f} s), 50 a page,"
             f" the answers of each shown case decrypted. Each cell is the median over {runs}"
