@@ -43,12 +43,12 @@ FAILURE_TTL_SECONDS: Final = 7 * 24 * 60 * 60
 
 
 def connect_redis(url: str, timeout: float | None = ENQUEUE_TIMEOUT_SECONDS) -> Redis:
-    """Return a Redis client for ``url`` that fails fast when Redis is unreachable."""
+    """Return a Redis client for ``url`` that fails fast when Redis is unreachable.
+
+    The worker passes ``timeout=None`` because rq blocks on the queue for minutes.
+    """
     client: Redis = Redis.from_url(
-        url,
-        socket_connect_timeout=ENQUEUE_CONNECT_TIMEOUT_SECONDS,
-        socket_timeout=timeout,
-        health_check_interval=30,
+        url, socket_connect_timeout=ENQUEUE_CONNECT_TIMEOUT_SECONDS, socket_timeout=timeout
     )
     return client
 

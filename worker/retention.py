@@ -53,7 +53,7 @@ def purge_expired_sources(services: Services) -> PurgeReport:
 
     if expired:
         with services.sessions() as session:
-            audit(session, None, "retention_purge", detail=f"{len(expired)} sources")
+            audit(session, None, "retention.purge", detail=f"{len(expired)} sources")
             session.commit()
         logger.info(
             "retention purge deleted sources",

@@ -9,18 +9,26 @@ idempotent.
 
 Jobs run in the worker process itself (:class:`~rq.worker.SimpleWorker`), which keeps
 one database engine per process instead of forking it for every job.
+
+rq 3's worker stops when Redis fails outside its dequeue call, for example during its
+maintenance tasks. :func:`run_worker` then starts a new worker after a pause, so a
+Redis restart never ends ``lumen worker``; only SIGINT or SIGTERM does.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import threading
+import time
 from collections.abc import Sequence
+from types import FrameType
 from typing import TYPE_CHECKING, Final
 
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
 from rq.cron import CronScheduler
+from rq.exceptions import StopRequested
 
 from lumen.jobs import FAILURE_TTL_SECONDS, JOB_TIMEOUT_SECONDS, QUEUED_TTL_SECONDS, connect_redis
 from worker.registry import SCHEDULE, PeriodicJob
@@ -32,6 +40,27 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_RETRY_SECONDS: Final = 60.0
+
+
+class LumenWorker(SimpleWorker):
+    """An rq worker that records stop signals and has no channel for remote commands.
+
+    Lumen sends no remote commands, and closing the subscription at shutdown can
+    block for up to a minute while its thread waits for a message.
+    """
+
+    stop_signal_received = False
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        """Note that SIGINT or SIGTERM arrived, then let rq shut down warmly."""
+        self.stop_signal_received = True
+        super().request_stop(signum, frame)  # type: ignore[no-untyped-call]
+
+    def subscribe(self) -> None:
+        """Skip the command channel."""
+
+    def unsubscribe(self) -> None:
+        """Skip the command channel."""
 
 
 class CronThread(threading.Thread):
@@ -73,6 +102,10 @@ class CronThread(threading.Thread):
             self.stopping.wait(delay)
 
 
+def _raise_stop_requested(_signal: int, _frame: FrameType | None) -> None:
+    raise StopRequested
+
+
 def run_worker(
     services: Services,
     redis_url: str,
@@ -87,14 +120,36 @@ def run_worker(
     bind_services(services)
     connection = connect_redis(redis_url, timeout=None)
     queue = Queue(queue_name, connection=connection)
-    worker = SimpleWorker([queue], connection=connection, log_job_description=False)
 
     cron = None if burst else CronThread(redis_url, schedule, queue_name)
     if cron is not None:
         cron.start()
     logger.info("worker started", extra={"queue": queue_name, "burst": burst})
+    worked = False
+    retry = 1.0
     try:
-        worked: bool = worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+        while True:
+            worker = None
+            try:
+                worker = LumenWorker([queue], connection=connection, log_job_description=False)
+                worked = (
+                    worker.work(burst=burst, with_scheduler=True, logging_level="INFO") or worked
+                )
+            except RedisError as error:
+                # Raised when Redis is down as a worker starts, before rq's own loop runs.
+                logger.warning("worker cannot reach Redis", extra={"error": type(error).__name__})
+            if burst or (worker is not None and worker.stop_signal_received):
+                break
+
+            logger.warning("worker loop ended; restarting", extra={"retry_seconds": retry})
+            # rq's handlers would ask Redis for the worker state; these only stop.
+            signal.signal(signal.SIGINT, _raise_stop_requested)
+            signal.signal(signal.SIGTERM, _raise_stop_requested)
+            try:
+                time.sleep(retry)
+            except StopRequested:
+                break
+            retry = min(retry * 2, MAX_RETRY_SECONDS)
     finally:
         if cron is not None:
             cron.stopping.set()

@@ -92,7 +92,7 @@ def test_purge_audits_count_not_ids(services: Services) -> None:
 
     with services.sessions() as session:
         events = session.scalars(
-            select(AuditEvent).where(AuditEvent.action == "retention_purge")
+            select(AuditEvent).where(AuditEvent.action == "retention.purge")
         ).all()
     assert len(events) == 1
     assert events[0].detail == "1 sources"

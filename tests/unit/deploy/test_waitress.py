@@ -1,0 +1,99 @@
+"""Waitress as ``lumen serve`` sets it up: no access log, no Server header, bodies in memory."""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import pytest
+from waitress.server import create_server
+
+from lumen.cli_run import app_waitress_settings, parse_bind, waitress_settings
+from lumen.config import Config, ConfigError
+
+MARKER_AGENT = "MarkerAgent/7.7"
+MARKER_PATH = "/marker-path-that-must-not-be-logged"
+
+
+def echo_app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    body = environ["wsgi.input"].read()
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [str(len(body)).encode("ascii")]
+
+
+@pytest.fixture
+def server(config: Config) -> Iterator[int]:
+    """A waitress server with Lumen's settings on a free loopback port."""
+    instance = create_server(echo_app, host="127.0.0.1", port=0, **waitress_settings(config))
+    thread = threading.Thread(target=instance.run, daemon=True)
+    thread.start()
+    yield int(instance.effective_port)  # type: ignore[union-attr]
+    instance.close()
+    instance.task_dispatcher.shutdown()
+    thread.join(5)
+
+
+def test_settings_keep_bodies_in_memory(config: Config) -> None:
+    settings = waitress_settings(config)
+
+    assert settings["max_request_body_size"] > config.limits.max_request_bytes
+    assert settings["inbuf_overflow"] > settings["max_request_body_size"]
+    assert settings["outbuf_overflow"] > settings["outbuf_high_watermark"]
+    assert settings["outbuf_overflow"] > config.limits.max_file_bytes
+
+
+@pytest.mark.parametrize("app", ["source", "caseworker"])
+def test_app_settings_keep_bodies_in_memory(config: Config, app: str) -> None:
+    settings = app_waitress_settings(app, config)
+
+    assert settings["max_request_body_size"] > config.limits.max_request_bytes
+    assert settings["inbuf_overflow"] > settings["max_request_body_size"]
+    assert settings["outbuf_overflow"] > config.limits.max_file_bytes
+    assert settings["ident"] == ""
+    assert "host" not in settings
+    assert "port" not in settings
+
+
+def test_settings_suit_slow_uploads(config: Config) -> None:
+    settings = waitress_settings(config)
+
+    assert settings["channel_timeout"] >= 300
+    assert settings["threads"] == config.waitress_threads
+    assert settings["ident"] == ""
+    assert settings["expose_tracebacks"] is False
+
+
+def test_request_leaves_no_log_line(server: int, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    connection = http.client.HTTPConnection("127.0.0.1", server, timeout=10)
+    connection.request(
+        "POST", MARKER_PATH, body=b"x" * 2_000_000, headers={"User-Agent": MARKER_AGENT}
+    )
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+
+    assert response.status == 200
+    assert body == b"2000000"
+    assert response.getheader("Server") is None
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert MARKER_PATH not in logged
+    assert MARKER_AGENT not in logged
+    assert "127.0.0.1" not in logged
+
+
+@pytest.mark.parametrize(
+    ("bind", "expected"),
+    [("127.0.0.1:8080", ("127.0.0.1", 8080)), ("[::1]:8081", ("::1", 8081))],
+)
+def test_parse_bind(bind: str, expected: tuple[str, int]) -> None:
+    assert parse_bind(bind) == expected
+
+
+@pytest.mark.parametrize("bind", ["127.0.0.1", ":8080", "127.0.0.1:http", ""])
+def test_parse_bind_rejects_invalid(bind: str) -> None:
+    with pytest.raises(ConfigError, match="invalid bind address"):
+        parse_bind(bind)
