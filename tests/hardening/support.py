@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nacl.public import PrivateKey
 from sqlalchemy import func, select
 from waitress import wasyncore
 from waitress.server import create_server
 
 from lumen.services import Services
-from store.models import Base
+from store.envelopes import open_slot, read_value
+from store.models import Base, Submission
 
 LOOPBACK = "127.0.0.1"
 _CSRF_FIELD = re.compile(
@@ -235,3 +237,20 @@ def _files(folder: Path) -> Iterator[str]:
     if folder.is_dir():
         for entry in folder.iterdir():
             yield entry.name
+
+
+def stored_texts(services: Services, keys: dict[str, PrivateKey]) -> list[tuple[str, bytes]]:
+    """Decrypt every submission with a centre key; return ``(kind, plaintext)`` pairs.
+
+    A file's metadata comes first, as ``("meta", json)``, then its body.
+    """
+    texts = []
+    with services.sessions() as db:
+        for submission in db.scalars(select(Submission).order_by(Submission.seq)):
+            envelopes = [("meta", submission.meta)] if submission.meta is not None else []
+            envelopes.append((submission.kind, submission.body))
+            for kind, envelope in envelopes:
+                slot = next(s for s in envelope.slots if s.centre_id is not None)
+                key = open_slot(slot, keys[str(slot.centre_id)])
+                texts.append((kind, read_value(envelope, key, services.blobs)))
+    return texts

@@ -19,8 +19,7 @@ from sqlalchemy import select
 from lumen.config import Config
 from lumen.services import Services
 from store.cases import add_reply
-from store.envelopes import open_slot, read_value
-from store.models import Caseworker, Reply, Source, Submission
+from store.models import Caseworker, Reply, Source
 from tests.hardening.clients import SourceClient, multipart
 from tests.hardening.conftest import CHANNEL_TIMEOUT_SECONDS, HARDENING_LIMITS
 from tests.hardening.support import (
@@ -31,6 +30,7 @@ from tests.hardening.support import (
     raw_exchange,
     request_bytes,
     store_state,
+    stored_texts,
 )
 
 LANGUAGE = "nl"
@@ -73,23 +73,6 @@ def assert_rejected(response: RawResponse) -> None:
         assert 'role="alert"' in response.text or 'class="errors"' in response.text
         return
     assert_clean_rejection(response, LANGUAGE)
-
-
-def stored_texts(services: Services, keys: dict[str, PrivateKey]) -> list[tuple[str, bytes]]:
-    """Decrypt every submission with a centre key; return ``(kind, plaintext)`` pairs.
-
-    A file's metadata comes first, as ``("meta", json)``, then its body.
-    """
-    texts = []
-    with services.sessions() as db:
-        for submission in db.scalars(select(Submission).order_by(Submission.seq)):
-            envelopes = [("meta", submission.meta)] if submission.meta is not None else []
-            envelopes.append((submission.kind, submission.body))
-            for kind, envelope in envelopes:
-                slot = next(s for s in envelope.slots if s.centre_id is not None)
-                key = open_slot(slot, keys[str(slot.centre_id)])
-                texts.append((kind, read_value(envelope, key, services.blobs)))
-    return texts
 
 
 def _token(source: SourceClient) -> bytes:
