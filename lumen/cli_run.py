@@ -217,6 +217,8 @@ def run_worker_command(arguments: argparse.Namespace) -> int:
 
     show_log_fields()
     config = load_config(arguments.config)
+    if arguments.run:
+        return run_job_once(config, arguments.run[0], tuple(arguments.run[1:]))
     if config.redis_url is None:
         raise ConfigError(
             "lumen worker needs redis_url (or LUMEN_REDIS_URL); without Redis the apps"
@@ -233,6 +235,31 @@ def run_worker_command(arguments: argparse.Namespace) -> int:
         )
     finally:
         services.engine.dispose()
+    return 0
+
+
+def run_job_once(config: Config, name: str, ids: tuple[str, ...]) -> int:
+    """Run job ``name`` once in this process, print its result, and return the exit status.
+
+    The status is 1 when ``verify_key_rotation`` finds the rotation incomplete, so that
+    a rotation procedure can stop on it.
+    """
+    from worker.registry import UnknownJob, run_job
+    from worker.rotation import RotationReport, UnknownCentre
+
+    services = make_services(config)
+    try:
+        result = run_job(services, name, *ids)
+    except UnknownJob as error:
+        raise ConfigError(str(error)) from None
+    except UnknownCentre as error:
+        raise ConfigError(f"unknown centre {error.args[0]!r}") from None
+    finally:
+        services.engine.dispose()
+
+    print(f"{name}: {result}", flush=True)
+    if isinstance(result, RotationReport) and not result.complete:
+        return 1
     return 0
 
 
@@ -469,6 +496,14 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--burst",
         action="store_true",
         help="run the jobs already queued, then exit; no periodic jobs",
+    )
+    worker.add_argument(
+        "--run",
+        nargs="+",
+        metavar=("JOB", "ID"),
+        help="run one job now in this process, print its result and exit; for example"
+        " '--run verify_key_rotation payoke' (exit status 1 while the rotation is"
+        " incomplete) or '--run purge_expired_sources'; needs no Redis",
     )
     worker.add_argument(
         "--flush-every",

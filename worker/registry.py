@@ -58,7 +58,7 @@ def check_job(name: str, ids: tuple[str, ...]) -> None:
     if name not in JOBS:
         raise UnknownJob(f"unknown job {name!r}; known jobs: {sorted(JOBS)}")
     if len(ids) != ID_COUNTS[name]:
-        raise UnknownJob(f"job {name!r} takes {ID_COUNTS[name]} ids, got {len(ids)}")
+        raise UnknownJob(f"job {name!r} expects {ID_COUNTS[name]} id arguments, got {len(ids)}")
     if not all(isinstance(value, str) for value in ids):
         raise UnknownJob(f"job {name!r} takes ids as strings")
 
