@@ -1,10 +1,10 @@
 """Start headless Chromium from Debian's packages and read what it did.
 
 The browser is the system ``chromium`` driven by the system ``chromedriver`` through
-Selenium. Every instance gets a fresh profile folder, has its background traffic
-(component updates, sync, safe-browsing lists, QUIC) turned off, and resolves no host
-name except the loopback ones, so a page that tried to reach another origin fails at
-once instead of leaving the machine; the network log still records the attempt.
+Selenium. Every instance gets a fresh profile folder and has its background traffic
+(component updates, sync, safe-browsing lists, QUIC) turned off. It resolves no host
+name except the loopback ones, so a request to another origin fails at once instead
+of leaving the machine. The network log still records the attempt.
 """
 
 from __future__ import annotations
@@ -134,20 +134,24 @@ def set_width(driver: webdriver.Chrome, width: int) -> None:
     )
 
 
-def full_page_png(driver: webdriver.Chrome) -> bytes:
+def full_page_png(driver: webdriver.Chrome, max_height: int | None = None) -> bytes:
     """Return a PNG of the whole page, below the fold included, at the current width.
 
-    The DevTools protocol measures and captures the page, so this works with
-    JavaScript blocked.
+    With ``max_height`` the picture is cut off below that many CSS pixels. The
+    DevTools protocol measures and captures the page, so this works with JavaScript
+    blocked.
     """
     metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
     content = metrics["cssContentSize"]
     viewport = metrics["cssLayoutViewport"]
+    height = max(int(content["height"]), 1)
+    if max_height is not None:
+        height = min(height, max_height)
     clip = {
         "x": 0,
         "y": 0,
         "width": max(int(content["width"]), int(viewport["clientWidth"])),
-        "height": max(int(content["height"]), 1),
+        "height": height,
         "scale": 1,
     }
     shot = driver.execute_cdp_cmd(
@@ -164,6 +168,8 @@ class Request:
     request_id: str
     url: str
     method: str
+    # Chromium's resource type: "Document" for a page, "Stylesheet", "Image" and so on.
+    resource_type: str = ""
     status: int | None = None
     mime_type: str = ""
     # Bytes received for this request, headers included, as Chromium counts them
@@ -190,8 +196,20 @@ class NetworkLog:
         return sum(request.transfer_bytes for request in self.requests)
 
     def page_requests(self) -> list[Request]:
-        """Every request except ``/favicon.ico``, which Chromium asks for by itself."""
+        """Every request except ``/favicon.ico``, which Chromium requests on its own."""
         return [r for r in self.requests if urlsplit(r.url).path != "/favicon.ico"]
+
+    def last_page(self) -> NetworkLog:
+        """The requests of the last page shown: its redirect chain, document and resources.
+
+        Pages seen earlier in the same stretch of browsing are left out.
+        """
+        documents = [r for r in self.requests if r.resource_type == "Document"]
+        if not documents:
+            return NetworkLog(list(self.requests))
+        last = documents[-1]
+        start = next(i for i, r in enumerate(self.requests) if r.request_id == last.request_id)
+        return NetworkLog(self.requests[start:])
 
     def origins(self) -> set[str]:
         """Origins of every request except in-document ``data:`` URLs."""
@@ -228,6 +246,7 @@ def parse_performance_entries(entries: Iterable[dict[str, object]]) -> NetworkLo
                 request_id=request_id,
                 url=params["request"]["url"],
                 method=params["request"]["method"],
+                resource_type=params.get("type", ""),
             )
             by_id[request_id] = request
             order.append(request)

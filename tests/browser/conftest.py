@@ -1,7 +1,7 @@
 """Fixtures of the browser suite: headless Chromium instances, axe-core, artefact folders.
 
 Each Chromium instance lives for the whole session, because starting one costs about
-1.5 s; the function-scoped fixtures clear its cookies and cache before every test.
+1.5 s. The function-scoped fixtures clear its cookies and cache before every test.
 Sources and caseworkers get separate instances with separate profiles, as they use
 separate machines, so the two apps' session cookies never meet.
 """
@@ -22,6 +22,7 @@ from tests.browser.chromium import (
     set_width,
     start_chromium,
 )
+from tests.browser.instance import LumenInstance, start_instance
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPOSITORY / "test-artifacts"
@@ -130,3 +131,11 @@ def axe_browser(_axe_chromium: webdriver.Chrome) -> webdriver.Chrome:
 def axe_script() -> str:
     """The source of axe.min.js, installed from the npm registry on first use."""
     return install_axe().read_text("utf-8")
+
+
+@pytest.fixture(scope="module")
+def lumen_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LumenInstance]:
+    """Both apps of a fresh instance on loopback, shared by the tests of one module."""
+    instance = start_instance(tmp_path_factory.mktemp("lumen") / "data")
+    yield instance
+    instance.stop()

@@ -18,8 +18,10 @@ class LiveServer:
     servers never collide.
     """
 
-    def __init__(self, app: Any, host: str = "127.0.0.1", threads: int = 4) -> None:
-        self._server = create_server(app, host=host, port=0, threads=threads, ident="")
+    def __init__(self, app: Any, host: str = "127.0.0.1", **options: Any) -> None:
+        """Bind ``app``; ``options`` are waitress settings, without host and port."""
+        settings = {"threads": 4, "ident": "", **options, "host": host, "port": 0}
+        self._server = create_server(app, **settings)
         self.host = host
         self.port = int(self._server.effective_port)  # type: ignore[union-attr]
         self._thread = threading.Thread(

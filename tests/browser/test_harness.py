@@ -101,6 +101,16 @@ def test_network_log_counts_stylesheet(
     assert stylesheet.transfer_bytes > len(STYLESHEET)
 
 
+def test_network_log_keeps_last_page(source_browser: webdriver.Chrome, harness: LiveServer) -> None:
+    source_browser.get(harness.url + "/tall")
+    source_browser.get(harness.url + "/")
+    log = read_network_log(source_browser)
+    last = log.last_page().page_requests()
+
+    assert harness.url + "/tall" in log.urls()
+    assert [request.url for request in last] == [harness.url + "/", harness.url + "/style.css"]
+
+
 def test_network_log_sees_other_origin(
     source_browser: webdriver.Chrome, harness: LiveServer
 ) -> None:

@@ -1,0 +1,156 @@
+"""A walk through every page of both apps in one language, calling a check on each.
+
+The walk makes a report, lets a caseworker reply, and brings the source back to read
+the reply, so that every page shows real content. The page and axe tests run the same
+walk with different checks and browsers, which keeps the list of pages in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+
+from tests.browser import caseworker_steps as caseworker
+from tests.browser import source_steps as source
+from tests.browser.instance import LumenInstance
+
+SOURCE = "source"
+CASEWORKER = "caseworker"
+
+# Called on each page with the browser showing it, the app's name and the page's name.
+Visit = Callable[[webdriver.Chrome, str, str], None]
+
+TOUR_MESSAGE = (
+    "Mijn buurvrouw werkt elke dag in een nagelstudio in Gent, zonder loon. "
+    "Haar baas heeft haar paspoort."
+)
+TOUR_REPLY = "Dank u voor uw bericht. Wij willen graag meer weten. Bent u nu veilig?"
+
+
+@dataclass(frozen=True)
+class TourBrowsers:
+    """The browser the source uses and the one the caseworker uses; they may be one."""
+
+    source: webdriver.Chrome
+    caseworker: webdriver.Chrome
+
+
+def caseworker_language(language: str, instance: LumenInstance) -> str:
+    """Return ``language`` if the caseworker app offers it, else English."""
+    return language if language in instance.config.caseworker_languages else "en"
+
+
+def walk(
+    browsers: TourBrowsers,
+    instance: LumenInstance,
+    language: str,
+    attachment: Path,
+    visit: Visit,
+) -> None:
+    """Visit every page of both apps in ``language``, calling ``visit`` on each."""
+    codename = _source_reports(browsers.source, instance, language, attachment, visit)
+    _caseworker_replies(
+        browsers.caseworker, instance, caseworker_language(language, instance), visit
+    )
+    _source_returns(browsers.source, instance, codename, visit)
+
+
+def _source_reports(
+    driver: webdriver.Chrome,
+    instance: LumenInstance,
+    language: str,
+    attachment: Path,
+    visit: Visit,
+) -> str:
+    site = instance.source.url
+
+    source.open_start(driver, site, language)
+    visit(driver, SOURCE, "start")
+    source.follow(driver, "/info")
+    visit(driver, SOURCE, "info")
+
+    driver.get(site + "/")
+    codename = source.take_codename(driver)
+    visit(driver, SOURCE, "codename")
+    source.confirm_codename(driver)
+    visit(driver, SOURCE, "report")
+
+    # Sending the empty form shows the form again with its error message.
+    source.fill_report(
+        driver, source.ReportAnswers(who="", kinds=(), where="", danger="", centre="")
+    )
+    source.send_report(driver)
+    visit(driver, SOURCE, "report-error")
+
+    answers = source.ReportAnswers(
+        who="relative", kinds=("labour",), where="Gent", message=TOUR_MESSAGE, files=(attachment,)
+    )
+    source.fill_report(driver, answers)
+    source.send_report(driver)
+    visit(driver, SOURCE, "sent")
+
+    source.log_out(driver)
+    visit(driver, SOURCE, "logged-out")
+    source.follow(driver, "/login")
+    visit(driver, SOURCE, "login")
+    source.log_in(driver, site, "dit is geen codenaam")
+    visit(driver, SOURCE, "login-unknown")
+    driver.get(site + "/no-such-page")
+    visit(driver, SOURCE, "not-found")
+    return codename
+
+
+def _caseworker_replies(
+    driver: webdriver.Chrome, instance: LumenInstance, language: str, visit: Visit
+) -> None:
+    app = instance.caseworker.url
+    account = instance.new_caseworker("payoke", admin=True)
+
+    driver.get(f"{app}/login?lang={language}")
+    visit(driver, CASEWORKER, "login")
+    caseworker.fill_login(driver, account)
+    source.click_through(driver, source.submit_button(driver, "/login"))
+    assert source.path_of(driver) == "/", (
+        f"login did not reach the inbox: {driver.current_url} shows"
+        f" {driver.find_element(By.TAG_NAME, 'main').text[:500]!r}"
+    )
+    visit(driver, CASEWORKER, "inbox")
+
+    driver.get(caseworker.case_links(driver)[0])
+    visit(driver, CASEWORKER, "case")
+    caseworker.send_reply(driver, TOUR_REPLY)
+    visit(driver, CASEWORKER, "case-replied")
+
+    for path, page in (
+        ("/account/", "account"),
+        ("/admin/accounts", "admin-accounts"),
+        ("/admin/settings", "admin-settings"),
+        ("/admin/audit", "admin-audit"),
+        ("/no-such-page", "not-found"),
+    ):
+        driver.get(app + path)
+        visit(driver, CASEWORKER, page)
+
+    caseworker.log_out(driver)
+    visit(driver, CASEWORKER, "logged-out")
+
+
+def _source_returns(
+    driver: webdriver.Chrome, instance: LumenInstance, codename: str, visit: Visit
+) -> None:
+    site = instance.source.url
+
+    source.log_in(driver, site, codename)
+    assert source.path_of(driver) == "/conversation", driver.current_url
+    assert TOUR_REPLY in source.reply_texts(driver)
+    visit(driver, SOURCE, "conversation")
+
+    source.follow(driver, "/conversation/delete")
+    visit(driver, SOURCE, "delete")
+    driver.find_element(By.NAME, "confirm").click()
+    source.click_through(driver, source.submit_button(driver, "/conversation/delete"))
+    visit(driver, SOURCE, "deleted")
