@@ -15,7 +15,9 @@ from werkzeug.wrappers import Response
 from crypto import DerivationBusy
 from lumen.config import MIB, Config
 from source_app.auth import SessionExpired, logged_in
+from source_app.conversation import render_conversation
 from source_app.forms import FollowUpForm
+from source_app.submit import render_report, report_form
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +64,6 @@ def _session_expired() -> tuple[str, int]:
 
 
 def _form_again(notice: str) -> Response | tuple[str, int]:
-    # Imported here because the views import this module's neighbours.
-    from source_app.conversation import render_conversation
-    from source_app.submit import render_report, report_form
-
     if request.endpoint == "submit.report":
         return render_report(report_form(), notice=notice, status=400)
 
