@@ -114,7 +114,7 @@ def waitress_options(config: Config) -> dict[str, Any]:
     """Return the waitress settings the source app needs, for ``waitress.serve``.
 
     Waitress buffers a request body before calling the app and writes bodies above
-    ``inbuf_overflow`` (512 kB by default) to a temporary file, which would put
+    ``inbuf_overflow`` (512 KiB by default in waitress 3.0) to a temporary file, which would put
     plaintext uploads on disk. The body stays in memory up to the app's request
     limit, and ``max_request_body_size`` lies just above that limit so that the app
     answers an oversized upload with its own page rather than waitress's plain text.

@@ -1,10 +1,10 @@
 """Multipart uploads encrypted while they stream in, so no plaintext reaches a disk.
 
-Werkzeug's default stream factory keeps a file part in memory up to 500 kB and then
+Werkzeug's default stream factory (3.1) keeps a file part in memory up to 500 KiB, then
 spools it to a temporary file. :class:`StreamingRequest` replaces that factory: each
 file part is written chunk by chunk into an envelope blob (``store.envelopes``)
-whose content key exists only in memory. The per-file and file-count limits are
-enforced while the bytes arrive. Every blob a request writes is registered on the
+whose content key exists only in memory. The per-file limit is enforced while the
+bytes arrive, and the request limit before they do. Every blob a request writes is registered on the
 request and deleted when the request closes, unless the view kept it after the
 database rows that point to it were committed.
 """
