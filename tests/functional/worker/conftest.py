@@ -39,6 +39,12 @@ def write_config_file(config: Config, path: Path) -> dict[str, str]:
         f'host = "{config.smtp.host}"',
         f"port = {config.smtp.port}",
         f'sender = "{config.smtp.sender}"',
+        "",
+        "[source]",
+        f'bind = "{config.source_bind}"',
+        "",
+        "[caseworker]",
+        f'bind = "{config.caseworker_bind}"',
     ]
     for centre in config.centres:
         notify = ", ".join(f'"{address}"' for address in centre.notify)

@@ -97,3 +97,32 @@ def test_notification_survives_redis_outage(
     for record in warnings:
         assert source_id not in str(record.__dict__)
     assert source_id not in output
+
+
+def test_worker_waits_for_redis_at_start(
+    tmp_path: Path, redis_server: RedisServer, centre_keys: dict[str, PrivateKey]
+) -> None:
+    with smtp_server() as (sink, smtp_port):
+        smtp = SmtpConfig(host="127.0.0.1", port=smtp_port, sender="lumen@instance.test")
+        config = make_test_config(tmp_path / "data", redis_url=redis_server.url, smtp=smtp)
+        services = make_services(config)
+        install_centres(services, centre_keys)
+        submit(services, ["payoke"])
+        redis_server.stop()
+
+        environ = write_config_file(config, tmp_path / "lumen.toml")
+        log = tmp_path / "worker.log"
+        worker = start_worker(tmp_path / "lumen.toml", environ, log, "--flush-every", "1")
+        try:
+            assert wait_for_text(log, "cannot reach Redis"), log.read_text("utf-8")
+            assert worker.poll() is None
+
+            redis_server.start()
+            messages = sink.wait_for(1, timeout=60)
+        finally:
+            status = stop_process(worker)
+            services.engine.dispose()
+
+    output = log.read_text("utf-8")
+    assert [recipients for recipients, _ in messages] == [["intake@payoke.test"]], output
+    assert status == 0, output

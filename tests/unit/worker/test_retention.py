@@ -5,37 +5,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
-from crypto import derive_source_keys, generate_codename
 from lumen.services import Services
-from store.cases import create_source
-from store.models import AuditEvent, Source, today
+from store.models import AuditEvent, today
 from store.retention import select_expired_sources
 from store.settings import defaults, save_settings
-from tests.unit.worker.factories import source_exists, submit
+from tests.unit.worker.factories import age, silent_source, source_exists, submit
 from worker.retention import purge_expired_sources
-
-
-def age(services: Services, source_id: str, days: int) -> None:
-    past = today() - dt.timedelta(days=days)
-    with services.sessions() as session:
-        session.execute(
-            update(Source)
-            .where(Source.id == source_id)
-            .values(created_on=past, last_activity_on=past)
-        )
-        session.commit()
-
-
-def silent_source(services: Services) -> str:
-    keys = derive_source_keys(
-        generate_codename("en"), services.config.secrets.codename_salt, services.config.source_kdf
-    )
-    with services.sessions() as session:
-        source = create_source(session, keys)
-        session.commit()
-        return source.id
 
 
 def test_purge_deletes_inactive_source_and_blob(services: Services) -> None:
