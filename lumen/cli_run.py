@@ -107,6 +107,8 @@ def serve_apps(
         try:
             server = create_server(app, map=socket_map, host=host, port=port, **settings)
         except OSError as error:
+            for started in servers:
+                started.task_dispatcher.shutdown()
             close_all(socket_map)
             raise ConfigError(
                 f"cannot listen on {host}:{port} for the {name} app: {error.strerror};"
