@@ -19,7 +19,7 @@ from types import FrameType
 from typing import Any, Final
 
 from flask import Flask
-from waitress.server import create_server
+from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
 from waitress.wasyncore import close_all, loop
 
 from crypto import generate_private_key
@@ -101,7 +101,7 @@ def serve_apps(
     ``on_ready`` runs once every socket listens.
     """
     socket_map: dict[int, Any] = {}
-    servers = []
+    servers: list[MultiSocketServer | BaseWSGIServer] = []
     for name, app, host, port in apps:
         settings = app_waitress_settings(name, config)
         try:
