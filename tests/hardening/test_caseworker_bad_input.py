@@ -1,8 +1,8 @@
 """Bad input against the caseworker app over a real waitress server on loopback.
 
 Each bad request gets a page in the caseworker's language (a 4xx, or a redirect
-back to the case with a message) or a clean close, never a 5xx or a stack trace,
-and the store is exactly as it was before.
+back to the case with a message) or a clean close, never a 5xx or a stack trace.
+Afterwards the store is exactly as it was before.
 """
 
 from __future__ import annotations

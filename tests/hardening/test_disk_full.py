@@ -33,7 +33,7 @@ TMPFS_MIB = 20
 
 
 class DiskFullFault(AssertionError):
-    """A full disk was answered with something other than a translated 507 or 503."""
+    """The response to a full disk was not a translated 507 or 503."""
 
 
 @pytest.fixture

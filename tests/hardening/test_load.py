@@ -38,7 +38,7 @@ FLOOD_KDF = KdfParams(opslimit=1, memlimit=32 * MIB)
 
 
 class LoadFault(AssertionError):
-    """The start page stopped answering during the login flood."""
+    """The start page stopped responding during the login flood."""
 
 
 def _one_source(url: str, number: int) -> list[tuple[int, str]]:

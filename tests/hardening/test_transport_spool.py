@@ -4,7 +4,7 @@ Waitress reads a whole request body before it calls the app and, by default, mov
 any body over 512 KiB into an unlinked temporary file. An upload is plaintext at
 that point, so ``lumen.cli_run.waitress_settings`` must keep it in memory. The
 probe reads every open file of this process that is deleted or under the temp
-folder while an upload is half sent, so it also sees unlinked files.
+folder while an upload is half sent, so it also finds unlinked files.
 """
 
 from __future__ import annotations
