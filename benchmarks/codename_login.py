@@ -82,7 +82,7 @@ def flooded_rps(
 
 
 def measure(
-    runs: int, seconds: float, derivations: int, flood_levels: list[int]
+    runs: int, seconds: float, derivations: int, flood_levels: list[int], warm_up: bool = True
 ) -> harness.Outcome:
     """Measure derivation and flooded throughput; return the section."""
     derivation = harness.Summary.of([value * 1000 for value in derivation_times(derivations)])
@@ -98,7 +98,8 @@ def measure(
         harness.ServerProcess("source", Path(folder) / "data", "--production-kdf") as server,
     ):
         start_page.check_page(server.base_url + "/")
-        harness.measure_rps(server.base_url + "/", 1, CONNECTIONS)
+        if warm_up:
+            harness.measure_rps(server.base_url + "/", 1, CONNECTIONS)
         for _run in range(runs):
             idle_rates.append(
                 harness.measure_rps(server.base_url + "/", seconds, CONNECTIONS).requests_per_second
@@ -178,8 +179,10 @@ def main() -> int:
     arguments = parser.parse_args()
     seconds = arguments.seconds or (1.0 if arguments.quick else 5.0)
     levels = arguments.flood or ([4] if arguments.quick else [4, 16])
-    derivations = 3 if arguments.quick else 20
-    harness.publish(measure(harness.run_count(arguments), seconds, derivations, levels), arguments)
+    derivations = 2 if arguments.quick else 20
+    runs = harness.run_count(arguments)
+    outcome = measure(runs, seconds, derivations, levels, warm_up=not arguments.quick)
+    harness.publish(outcome, arguments)
     return 0
 
 

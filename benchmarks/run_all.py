@@ -7,14 +7,15 @@ Usage, from the repository root::
 Each script runs in its own process and replaces its own section of the results
 file; this runner then writes the header section: machine, date, command, duration
 and one line per target saying met or missed. ``crypto.py`` and ``inbox.py`` run too
-when they exist, with whichever of ``--quick``, ``--runs``, ``--results`` and
-``--json`` their ``--help`` lists.
+when they exist. Every script gets whichever of ``--quick``, ``--runs``,
+``--with-1gb``, ``--results`` and ``--json`` its ``--help`` lists.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -63,24 +64,19 @@ def build_command(
 ) -> tuple[list[str], str]:
     """Return the command line for ``script``, or an empty one and the reason to skip it."""
     command = [sys.executable, str(script)]
-    own = script.name in OWN_SCRIPTS
-    options = "" if own else script_options(script)
-
-    def takes(option: str) -> bool:
-        return own or option in options
-
-    if arguments.quick and takes("--quick"):
+    options = script_options(script)
+    if arguments.quick and "--quick" in options:
         command.append("--quick")
-    if arguments.runs is not None and takes("--runs"):
+    if arguments.runs is not None and "--runs" in options:
         command += ["--runs", str(arguments.runs)]
-    if takes("--results"):
+    if arguments.with_1gb and "--with-1gb" in options:
+        command.append("--with-1gb")
+    if "--results" in options:
         command += ["--results", str(arguments.results)]
     elif arguments.results.resolve() != harness.RESULTS_PATH.resolve():
         return [], "skipped: it has no --results option, so it would write benchmarks/RESULTS.md"
-    if takes("--json"):
+    if "--json" in options:
         command += ["--json", str(json_path)]
-    if script.name == "upload.py" and arguments.with_1gb:
-        command.append("--with-1gb")
     return command, ""
 
 
@@ -105,7 +101,17 @@ def run_script(script: Path, arguments: argparse.Namespace, folder: Path) -> Scr
     return ScriptRun(script.name, "ran", seconds, targets)
 
 
-def header(arguments: argparse.Namespace, runs: list[ScriptRun], seconds: float) -> str:
+def load_average() -> str:
+    """Return the 1-minute load average, which shows whether other work shared the CPU."""
+    return f"{os.getloadavg()[0]:.2f}"
+
+
+def header(
+    arguments: argparse.Namespace,
+    runs: list[ScriptRun],
+    seconds: float,
+    load_before: str,
+) -> str:
     """Return the header section: machine, date, command, scripts and targets."""
     machine = harness.machine_info()
     command = "python benchmarks/run_all.py " + " ".join(arguments.argv)
@@ -133,6 +139,7 @@ measures it. How to run them and what each measures: [README.md](README.md).
 | kernel | {machine["kernel"]} |
 | Python | {machine["python"]} |
 | load client | {harness.load_client_name()} |
+| 1-min load average, before → after | {load_before} → {load_average()} |
 
 Every number is a median over the runs with its spread (min–max and the number of
 runs, n); every comparison was measured side by side in the same run. Servers and
@@ -179,6 +186,7 @@ def main() -> int:
     scripts += [
         harness.BENCH_DIR / name for name in OTHER_SCRIPTS if (harness.BENCH_DIR / name).exists()
     ]
+    load_before = load_average()
     start = time.perf_counter()
     runs: list[ScriptRun] = []
     with tempfile.TemporaryDirectory(prefix="lumen-bench-run-") as folder:
@@ -189,7 +197,10 @@ def main() -> int:
             runs.append(run_script(script, arguments, Path(folder)))
 
     harness.replace_section(
-        arguments.results, "run", header(arguments, runs, time.perf_counter() - start), first=True
+        arguments.results,
+        "run",
+        header(arguments, runs, time.perf_counter() - start, load_before),
+        first=True,
     )
     print(f"wrote {arguments.results}")
     failed = [run.name for run in runs if run.status.startswith("**failed")]

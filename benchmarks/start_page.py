@@ -25,7 +25,7 @@ def check_page(url: str) -> None:
         raise RuntimeError(f"GET {url} returned {response.status_code}, expected 200")
 
 
-def measure(runs: int, seconds: float) -> harness.Outcome:
+def measure(runs: int, seconds: float, warm_up: bool = True) -> harness.Outcome:
     """Measure both apps ``runs`` times and return the section."""
     source_rates: list[float] = []
     hello_rates: list[float] = []
@@ -38,9 +38,10 @@ def measure(runs: int, seconds: float) -> harness.Outcome:
     ):
         check_page(source.base_url + "/")
         check_page(hello.base_url + "/")
-        # One short warm-up each, so lazy imports and template compilation are done.
-        harness.measure_rps(source.base_url + "/", 1, CONNECTIONS)
-        harness.measure_rps(hello.base_url + "/", 1, CONNECTIONS)
+        if warm_up:
+            # One short load each, so lazy imports and template compilation are done.
+            harness.measure_rps(source.base_url + "/", 1, CONNECTIONS)
+            harness.measure_rps(hello.base_url + "/", 1, CONNECTIONS)
 
         for run in range(runs):
             order = [("source", source), ("hello", hello)]
@@ -97,7 +98,8 @@ def main() -> int:
     )
     arguments = parser.parse_args()
     seconds = arguments.seconds or (1.0 if arguments.quick else 5.0)
-    harness.publish(measure(harness.run_count(arguments), seconds), arguments)
+    outcome = measure(harness.run_count(arguments), seconds, warm_up=not arguments.quick)
+    harness.publish(outcome, arguments)
     return 0
 
 
