@@ -120,13 +120,27 @@ def _caseworker_replies(
     )
     visit(driver, CASEWORKER, "inbox")
 
-    driver.get(caseworker.case_links(driver)[0])
+    case_url = caseworker.case_links(driver)[0]
+    driver.get(case_url)
     visit(driver, CASEWORKER, "case")
     caseworker.send_reply(driver, TOUR_REPLY)
     visit(driver, CASEWORKER, "case-replied")
 
+    # The confirmation pages of the case page's export and delete links, left unconfirmed.
+    confirmations = {
+        "case-export": 'main a[href$="/export"]',
+        "case-delete": 'main a[href$="/delete"]:not([href*="/items/"])',
+        "item-delete": 'main a[href*="/items/"][href$="/delete"]',
+    }
+    for page, link in confirmations.items():
+        driver.get(case_url)
+        source.click_through(driver, driver.find_element(By.CSS_SELECTOR, link))
+        visit(driver, CASEWORKER, page)
+
     for path, page in (
         ("/account/", "account"),
+        ("/account/passphrase", "account-passphrase"),
+        ("/account/two-factor", "account-two-factor"),
         ("/admin/accounts", "admin-accounts"),
         ("/admin/settings", "admin-settings"),
         ("/admin/audit", "admin-audit"),
@@ -134,6 +148,14 @@ def _caseworker_replies(
     ):
         driver.get(app + path)
         visit(driver, CASEWORKER, page)
+
+    driver.get(app + "/admin/accounts")
+    source.click_through(driver, driver.find_element(By.CSS_SELECTOR, 'main a[href$="/remove"]'))
+    visit(driver, CASEWORKER, "admin-remove")
+    driver.get(app + "/admin/accounts")
+    driver.find_element(By.NAME, "username").send_keys(f"invited-{language}-{account.username}")
+    source.click_through(driver, source.submit_button(driver, "/admin/accounts/invite"))
+    visit(driver, CASEWORKER, "admin-credentials")
 
     caseworker.log_out(driver)
     visit(driver, CASEWORKER, "logged-out")
