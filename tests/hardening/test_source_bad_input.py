@@ -372,6 +372,8 @@ def test_upload_limits_exact(
     assert_rejected(response)
     assert response.status is not None
     assert store_state(services) == before
+    # The source is still logged in and can send again.
+    assert source.get("/report").status_code == 200
 
 
 @pytest.mark.parametrize(
