@@ -350,7 +350,6 @@ def _reader_peak(path: Path, key: ContentKey) -> tuple[int, int]:
         tracemalloc.stop()
 
 
-@pytest.mark.slow
 def test_memory_flat_over_50_mb(tmp_path: Path, key: ContentKey) -> None:
     big = 50 * 1024 * 1024
     small = 5 * 1024 * 1024
