@@ -28,10 +28,19 @@ def log_in(
 
 
 def fill_login(driver: webdriver.Chrome, account: CaseworkerLogin) -> None:
-    """Type the username, the passphrase and the current TOTP code into the login form."""
-    driver.find_element(By.NAME, "username").send_keys(account.username)
-    driver.find_element(By.NAME, "passphrase").send_keys(account.passphrase)
-    driver.find_element(By.NAME, "code").send_keys(account.totp_code())
+    """Type the username, the passphrase and the current TOTP code into the login form.
+
+    Each field is emptied first, because the form shown again after a failed login
+    keeps the username.
+    """
+    for name, value in (
+        ("username", account.username),
+        ("passphrase", account.passphrase),
+        ("code", account.totp_code()),
+    ):
+        field = driver.find_element(By.NAME, name)
+        field.clear()
+        field.send_keys(value)
 
 
 def case_links(driver: webdriver.Chrome) -> list[str]:

@@ -1,4 +1,4 @@
-"""A walk through every page of both apps in one language, calling a check on each.
+"""A walk through the pages of both apps in one language, calling a check on each.
 
 The walk makes a report, lets a caseworker reply, and brings the source back to read
 the reply, so that every page shows real content. The page and axe tests run the same
@@ -16,7 +16,7 @@ from selenium.webdriver.common.by import By
 
 from tests.browser import caseworker_steps as caseworker
 from tests.browser import source_steps as source
-from tests.browser.instance import LumenInstance
+from tests.browser.instance import CaseworkerLogin, LumenInstance
 
 SOURCE = "source"
 CASEWORKER = "caseworker"
@@ -101,6 +101,13 @@ def _source_reports(
     visit(driver, SOURCE, "login-unknown")
     driver.get(site + "/no-such-page")
     visit(driver, SOURCE, "not-found")
+
+    # A form whose CSRF token no longer matches, as after a server restart.
+    driver.get(site + "/login")
+    driver.execute_script("document.querySelector('input[name=csrf_token]').value = 'stale-token';")
+    driver.find_element(By.NAME, "codename").send_keys(codename)
+    source.click_through(driver, source.submit_button(driver, "/login"))
+    visit(driver, SOURCE, "form-rejected")
     return codename
 
 
@@ -112,6 +119,13 @@ def _caseworker_replies(
 
     driver.get(f"{app}/login?lang={language}")
     visit(driver, CASEWORKER, "login")
+    wrong = CaseworkerLogin(
+        account.username, "not the passphrase at all", account.totp_secret, account.centre_id
+    )
+    caseworker.fill_login(driver, wrong)
+    source.click_through(driver, source.submit_button(driver, "/login"))
+    visit(driver, CASEWORKER, "login-failed")
+
     caseworker.fill_login(driver, account)
     source.click_through(driver, source.submit_button(driver, "/login"))
     assert source.path_of(driver) == "/", (
@@ -170,6 +184,10 @@ def _source_returns(
     assert source.path_of(driver) == "/conversation", driver.current_url
     assert TOUR_REPLY in source.reply_texts(driver)
     visit(driver, SOURCE, "conversation")
+
+    driver.find_element(By.NAME, "message").send_keys("Ze is nu veilig, denk ik.")
+    source.click_through(driver, source.submit_button(driver, "/conversation"))
+    visit(driver, SOURCE, "conversation-sent")
 
     source.follow(driver, "/conversation/delete")
     visit(driver, SOURCE, "delete")
