@@ -3,6 +3,10 @@
 The walk makes a report, lets a caseworker reply, and brings the source back to read
 the reply, so that every page shows real content. The page and axe tests run the same
 walk with different checks and browsers, which keeps the list of pages in one place.
+
+NOTE: pages that need a clock, a size limit or a broken account are not walked: the
+source's "session ended" and "too large" pages, and the caseworker's "no centre key"
+and "too many attempts" pages.
 """
 
 from __future__ import annotations
