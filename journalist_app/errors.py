@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
 from journalist_app.casework import CaseNotFound
 from journalist_app.sessions import PUBLIC_ENDPOINTS, SessionExpired
+from lumen.web import outage_kind
 
 logger = logging.getLogger(__name__)
 
@@ -96,10 +97,37 @@ def server_error(error: Exception) -> tuple[str, int]:
     exception text, which can hold database parameters, so neither is logged.
     """
     original = getattr(error, "original_exception", None) or error
+    kind = outage_kind(original)
+    if kind is not None:
+        return outage(kind, original)
+
     frames = traceback.extract_tb(original.__traceback__)
     place = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "unknown"
     logger.error("unhandled error", extra={"error": type(original).__name__, "place": place})
     return http_error(InternalServerError())
+
+
+def outage(kind: str, error: BaseException) -> tuple[str, int]:
+    """Render the page for a full disk (507) or an unreachable store (503)."""
+    logger.error("outage", extra={"kind": kind, "error": type(error).__name__})
+    if kind == "storage_full":
+        return _page(
+            507,
+            _("Storage is full"),
+            _("Nothing from this action was saved. Ask an administrator to free space."),
+            url_for("cases.inbox"),
+            _("Back to the inbox"),
+        )
+    return _page(
+        503,
+        _("Lumen is not available right now"),
+        _(
+            "The database or Redis cannot be reached. Nothing from this action was saved."
+            " Try again in a few minutes."
+        ),
+        url_for("cases.inbox"),
+        _("Back to the inbox"),
+    )
 
 
 def register(app: Flask) -> None:

@@ -10,6 +10,7 @@ alone opens nothing, and deleting the server copy ends access at once.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -19,6 +20,9 @@ from typing import Protocol
 import nacl.secret
 from nacl.exceptions import CryptoError as NaclCryptoError
 from nacl.public import PrivateKey
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
 
 
 class StashBackend(Protocol):
@@ -61,6 +65,14 @@ class MemoryStashBackend:
         with self._lock:
             self._items.pop(stash_id, None)
 
+    def remaining_seconds(self, stash_id: str) -> int:
+        """Return how long ``stash_id`` has left, in whole seconds (at least 1)."""
+        with self._lock:
+            item = self._items.get(stash_id)
+            if item is None:
+                return 1
+            return max(1, int(item[1] - time.monotonic()))
+
     def __len__(self) -> int:
         with self._lock:
             self._expire()
@@ -73,24 +85,80 @@ class MemoryStashBackend:
 
 
 class RedisStashBackend:
-    """Sealed keys in Redis, so that several app processes can serve one session."""
+    """Sealed keys in Redis, so that several app processes can serve one session.
+
+    Each key is also kept in this process's memory, used only while Redis cannot be
+    reached: a person who logged in here before an outage stays logged in, and a
+    newcomer can still log in and send a report. Keys stored during an outage move to
+    Redis when it answers again. While Redis answers, it alone decides, so a logout
+    on another process ends the session here too. A warning is logged when an outage
+    starts and a notice when it ends.
+    """
 
     def __init__(self, redis: object, prefix: str) -> None:
         self._redis = redis
         self._prefix = prefix
+        self._memory = MemoryStashBackend()
+        self._stored_during_outage: set[str] = set()
+        self._degraded = False
 
     def put(self, stash_id: str, sealed: bytes, ttl_seconds: int) -> None:
-        self._redis.set(self._prefix + stash_id, sealed, ex=ttl_seconds)  # type: ignore[attr-defined]
+        self._memory.put(stash_id, sealed, ttl_seconds)
+        try:
+            self._redis.set(self._prefix + stash_id, sealed, ex=ttl_seconds)  # type: ignore[attr-defined]
+        except RedisError as error:
+            self._note_outage(error)
+            self._stored_during_outage.add(stash_id)
+            return
+        self._note_recovery()
 
     def get(self, stash_id: str) -> bytes | None:
-        value = self._redis.get(self._prefix + stash_id)  # type: ignore[attr-defined]
-        return bytes(value) if value is not None else None
+        try:
+            value = self._redis.get(self._prefix + stash_id)  # type: ignore[attr-defined]
+        except RedisError as error:
+            self._note_outage(error)
+            return self._memory.get(stash_id)
+
+        self._note_recovery()
+        if value is not None:
+            return bytes(value)
+        if stash_id not in self._stored_during_outage:
+            return None
+
+        sealed = self._memory.get(stash_id)
+        self._stored_during_outage.discard(stash_id)
+        if sealed is not None:
+            self.put(stash_id, sealed, self._memory.remaining_seconds(stash_id))
+        return sealed
 
     def touch(self, stash_id: str, ttl_seconds: int) -> None:
-        self._redis.expire(self._prefix + stash_id, ttl_seconds)  # type: ignore[attr-defined]
+        self._memory.touch(stash_id, ttl_seconds)
+        try:
+            self._redis.expire(self._prefix + stash_id, ttl_seconds)  # type: ignore[attr-defined]
+        except RedisError as error:
+            self._note_outage(error)
 
     def delete(self, stash_id: str) -> None:
-        self._redis.delete(self._prefix + stash_id)  # type: ignore[attr-defined]
+        self._memory.delete(stash_id)
+        self._stored_during_outage.discard(stash_id)
+        try:
+            self._redis.delete(self._prefix + stash_id)  # type: ignore[attr-defined]
+        except RedisError as error:
+            # The Redis copy expires with the session; the memory copy is gone already.
+            self._note_outage(error)
+
+    def _note_outage(self, error: RedisError) -> None:
+        if not self._degraded:
+            self._degraded = True
+            logger.warning(
+                "redis unreachable; session keys kept in memory",
+                extra={"error": type(error).__name__},
+            )
+
+    def _note_recovery(self) -> None:
+        if self._degraded:
+            self._degraded = False
+            logger.info("redis reachable again")
 
 
 @dataclass(frozen=True, repr=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Sequence
 
 from flask import Flask, Response, request, session
@@ -71,3 +72,28 @@ def disable_static_caching(app: Flask) -> None:
     """Serve static files without modification times or entity tags."""
     app.config["SEND_FILE_MAX_AGE_DEFAULT"] = None
     app.config["USE_X_SENDFILE"] = False
+
+
+def outage_kind(error: BaseException) -> str | None:
+    """Return ``"storage_full"`` or ``"unavailable"`` when ``error`` is an outage.
+
+    An outage is a full disk, or a database or Redis server that cannot be reached:
+    the request was fine, so the page asks the person to try again later instead of
+    reporting a fault. Any other error returns None.
+    """
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "storage_full"
+    if isinstance(error, OperationalError):
+        text = str(error.orig).lower()
+        if "disk is full" in text or "no space left" in text:
+            return "storage_full"
+        return "unavailable"
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return "unavailable"
+    if isinstance(error, RedisConnectionError | RedisTimeoutError):
+        return "unavailable"
+    return None

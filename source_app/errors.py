@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from crypto import DerivationBusy
 from lumen.config import MIB, Config
+from lumen.web import outage_kind
 from source_app.auth import SessionExpired, logged_in
 from source_app.conversation import render_conversation
 from source_app.forms import FollowUpForm
@@ -108,8 +109,23 @@ def handle_busy(error: DerivationBusy) -> Response:
     return response
 
 
-def handle_unexpected(error: Exception) -> tuple[str, int]:
-    """Log the failure without its message and render the 500 page."""
+def handle_unexpected(error: Exception) -> Response | tuple[str, int]:
+    """Render the outage page for a full disk or an unreachable store, else the 500 page.
+
+    Either way the failure is logged without its message.
+    """
+    kind = outage_kind(error)
+    if kind == "storage_full":
+        logger.error("storage full", extra={"error": type(error).__name__})
+        return error_page(507, "storage_full", kept_message=_typed_message())
+    if kind == "unavailable":
+        logger.error("store unavailable", extra={"error": type(error).__name__})
+        response = current_app.make_response(
+            error_page(503, "unavailable", kept_message=_typed_message())
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
     log_exception_safely(type(error), error.__traceback__)
     return error_page(500, "server")
 

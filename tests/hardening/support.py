@@ -200,12 +200,15 @@ def html_language(page: str) -> str | None:
     return match.group(1) if match else None
 
 
-def assert_clean_rejection(response: RawResponse, language: str) -> None:
-    """Check a rejected request: a translated 4xx page, or a closed connection."""
+def assert_clean_rejection(
+    response: RawResponse, language: str, statuses: range | tuple[int, ...] = range(400, 500)
+) -> None:
+    """Check a rejected request: a translated page with one of ``statuses``, or a closed
+    connection. The default is any 4xx."""
     if response.status is None:
         return
 
-    assert 400 <= response.status < 500, f"expected a 4xx, got {response.status}"
+    assert response.status in statuses, f"expected one of {statuses}, got {response.status}"
     for marker in _TRACEBACK_MARKERS:
         assert marker not in response.body, f"the body shows {marker!r}"
     content_type = response.headers.get("content-type", "")

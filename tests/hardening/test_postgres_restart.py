@@ -70,12 +70,6 @@ def _caseworker_login(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    raises=DatabaseOutageFault,
-    reason="no error handler maps sqlalchemy.exc.OperationalError to a 503 page:"
-    " source_app/errors.py handle_unexpected and journalist_app/errors.py answer 500",
-)
 def test_database_restart_fails_cleanly_then_recovers(
     cluster: PostgresCluster, pg_services: Services, centre_keys: dict[str, PrivateKey]
 ) -> None:
