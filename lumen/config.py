@@ -95,7 +95,8 @@ class Config:
     passphrase_kdf: KdfParams = field(
         default_factory=lambda: KdfParams(opslimit=3, memlimit=64 * MIB)
     )
-    derivation_concurrency: int = 2
+    derivation_concurrency: int = field(default_factory=lambda: default_derivation_concurrency())
+    derivation_wait_seconds: float = 1.0
     source_languages: tuple[str, ...] = SOURCE_LANGUAGES
     caseworker_languages: tuple[str, ...] = CASEWORKER_LANGUAGES
     default_language: str = "en"
@@ -124,6 +125,15 @@ class Config:
             if centre.id == centre_id:
                 return centre
         raise KeyError(centre_id)
+
+
+def default_derivation_concurrency() -> int:
+    """Return half the CPU cores, at least one, so codename derivations leave a core free.
+
+    Each derivation keeps one core busy for its whole run; with every core deriving,
+    a flood of logins would also stall every other page.
+    """
+    return max(1, (os.cpu_count() or 2) // 2)
 
 
 def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
@@ -182,7 +192,12 @@ def config_from_mapping(
         centres=centres,
         source_kdf=source_kdf,
         passphrase_kdf=passphrase_kdf,
-        derivation_concurrency=int(kdf.get("derivation_concurrency", 2)),
+        derivation_concurrency=int(
+            kdf.get("derivation_concurrency", default_derivation_concurrency())
+        ),
+        derivation_wait_seconds=float(kdf.get("derivation_wait_seconds", 1.0)),
+        login_max_failures=int(caseworker.get("login_max_failures", 5)),
+        login_global_per_minute=int(caseworker.get("login_global_per_minute", 60)),
         source_languages=source_languages,
         caseworker_languages=caseworker_languages,
         default_language=default_language,

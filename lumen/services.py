@@ -47,7 +47,10 @@ def make_services(config: Config) -> Services:
         sessions=make_session_factory(engine),
         blobs=BlobStore(config.blob_dir),
         deriver=SourceKeyDeriver(
-            config.secrets.codename_salt, config.source_kdf, config.derivation_concurrency
+            config.secrets.codename_salt,
+            config.source_kdf,
+            config.derivation_concurrency,
+            timeout=config.derivation_wait_seconds,
         ),
     )
 
