@@ -31,9 +31,16 @@ def server(config: Config) -> Iterator[int]:
     thread = threading.Thread(target=instance.run, daemon=True)
     thread.start()
     yield int(instance.effective_port)  # type: ignore[union-attr]
-    instance.close()
-    instance.task_dispatcher.shutdown()
+
+    # Only the loop thread may close its sockets; closing them from here races select().
+    def close_every_channel() -> None:
+        for channel in list(instance._map.values()):  # type: ignore[union-attr]
+            channel.close()
+
+    instance.trigger.pull_trigger(close_every_channel)  # type: ignore[union-attr]
     thread.join(5)
+    instance.task_dispatcher.shutdown()
+    assert not thread.is_alive()
 
 
 def test_settings_keep_bodies_in_memory(config: Config) -> None:
