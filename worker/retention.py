@@ -43,23 +43,26 @@ def purge_expired_sources(services: Services) -> PurgeReport:
         retention_days = load_settings(session, config).retention_days
         expired = select_expired_sources(session, retention_days, config.unsubmitted_retention_days)
 
-    rows = blobs = failures = 0
+    sources = rows = blobs = failures = 0
     for source_id in expired:
         with services.sessions() as session:
             report = delete_source(session, services.blobs, source_id)
+        # A purge running at the same time in another process may have deleted it first.
+        if report.rows:
+            sources += 1
         rows += report.rows
         blobs += report.blobs
         failures += report.blob_failures
 
-    if expired:
+    if sources:
         with services.sessions() as session:
-            audit(session, None, "retention.purge", detail=f"{len(expired)} sources")
+            audit(session, None, "retention.purge", detail=f"{sources} sources")
             session.commit()
         logger.info(
             "retention purge deleted sources",
-            extra={"sources": len(expired), "rows": rows, "blobs": blobs},
+            extra={"sources": sources, "rows": rows, "blobs": blobs},
         )
     if failures:
         logger.error("retention purge could not remove some blobs", extra={"count": failures})
 
-    return PurgeReport(sources=len(expired), rows=rows, blobs=blobs, blob_failures=failures)
+    return PurgeReport(sources=sources, rows=rows, blobs=blobs, blob_failures=failures)

@@ -59,6 +59,11 @@ def test_purge_is_idempotent(services: Services) -> None:
 
     assert first.sources == 1
     assert second.sources == 0
+    with services.sessions() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "retention.purge")
+        ).all()
+    assert len(events) == 1
 
 
 def test_purge_audits_count_not_ids(services: Services) -> None:
