@@ -19,6 +19,7 @@ from lumen.web import add_security_headers, disable_static_caching
 from source_app import account, conversation, main, submit
 from source_app.errors import log_exception_safely, register_error_handlers
 from source_app.i18n import init_i18n
+from source_app.settings import SettingsCache, live_config
 from source_app.uploads import StreamingRequest, limit_config
 
 __all__ = ["create_app", "waitress_options"]
@@ -87,6 +88,7 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
     )
     disable_static_caching(app)
     app.extensions["lumen"] = services
+    app.extensions["lumen_settings_cache"] = SettingsCache(config)
     app.extensions["lumen_source_stash"] = KeyStash(
         _stash_backend(config), int(lifetime.total_seconds())
     )
@@ -103,9 +105,8 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
 
     @app.after_request
     def security_headers(response: FlaskResponse) -> FlaskResponse:
-        return add_security_headers(response, config.onion_address)
+        return add_security_headers(response, live_config().onion_address)
 
-    app.jinja_env.globals["quick_exit_url"] = config.quick_exit_url
     app.jinja_env.globals["centres"] = config.centres
     return app
 

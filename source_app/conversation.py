@@ -34,6 +34,7 @@ from source_app.forms import (
     visible_text,
 )
 from source_app.reports import store_submission
+from source_app.settings import live_config
 from source_app.uploads import StreamingRequest
 from store.blobs import BlobError
 from store.cases import case_centre_ids, delete_reply, delete_source
@@ -125,7 +126,7 @@ def render_conversation(
             form=form,
             action_form=ActionForm(),
             notice=notice,
-            limits=_services().config.limits,
+            limits=live_config().limits,
         )
     return page, status
 
@@ -136,7 +137,7 @@ def show() -> Response | tuple[str, int]:
     """Show replies and status, and record a follow-up sealed to every centre on the case."""
     login = cast(LoggedIn, g.login)
     services = _services()
-    form = FollowUpForm(config=services.config)
+    form = FollowUpForm(config=live_config())
     if not form.validate_on_submit():
         return render_conversation(form)
 

@@ -18,6 +18,7 @@ from lumen.web import outage_kind
 from source_app.auth import SessionExpired, logged_in
 from source_app.conversation import render_conversation
 from source_app.forms import FollowUpForm
+from source_app.settings import live_config
 from source_app.submit import render_report, report_form
 
 logger = logging.getLogger(__name__)
@@ -28,8 +29,7 @@ MESSAGE_FORMS = ("submit.report", "conversation.show")
 
 
 def _config() -> Config:
-    config: Config = current_app.extensions["lumen"].config
-    return config
+    return live_config()
 
 
 def _typed_message() -> str:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask
 from flask_babel import Babel, format_number, get_domain, get_locale
 from flask_babel import lazy_gettext as _l
 
 from lumen.config import Config
 from lumen.web import select_language, text_direction
+from source_app.settings import live_config
 from translations import TRANSLATIONS_DIR
 
 DOMAIN = "source"
@@ -63,7 +64,7 @@ FORM_TRANSLATIONS = BabelFormTranslations()
 
 
 def _select_locale() -> str:
-    config: Config = current_app.extensions["lumen"].config
+    config = live_config()
     return select_language(config.source_languages, config.default_language)
 
 
@@ -80,9 +81,11 @@ def init_i18n(app: Flask, config: Config) -> None:
 
     @app.context_processor
     def language_context() -> dict[str, Any]:
-        language = str(get_locale() or config.default_language)
+        live = live_config()
+        language = str(get_locale() or live.default_language)
         return {
             "page_language": language,
             "page_direction": text_direction(language),
-            "language_choices": [(code, LANGUAGE_NAMES[code]) for code in config.source_languages],
+            "language_choices": [(code, LANGUAGE_NAMES[code]) for code in live.source_languages],
+            "quick_exit_url": live.quick_exit_url,
         }

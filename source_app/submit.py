@@ -23,6 +23,7 @@ from lumen.services import Services
 from source_app.auth import DANGER, LoggedIn, reset_session, source_required
 from source_app.forms import ANY_CENTRE, ReportForm, chosen_files, message_text, visible_text
 from source_app.reports import store_submission
+from source_app.settings import live_config
 from source_app.uploads import StreamingRequest
 from store.models import Source
 
@@ -36,13 +37,13 @@ def _services() -> Services:
 
 def report_form() -> ReportForm:
     """Build the report form for this request, filled from the posted data if any."""
-    return ReportForm(config=_services().config, language=str(get_locale()))
+    return ReportForm(config=live_config(), language=str(get_locale()))
 
 
 def render_report(form: ReportForm, notice: str = "", status: int = 200) -> tuple[str, int]:
     """Render the report page with ``form`` and an optional notice above it."""
     return render_template(
-        "report.html", form=form, notice=notice, limits=_services().config.limits
+        "report.html", form=form, notice=notice, limits=live_config().limits
     ), status
 
 

@@ -21,6 +21,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from crypto import EnvelopeWriter
 from lumen.config import Limits
+from source_app.settings import live_config
 from store.blobs import BlobStore
 from store.envelopes import PendingEnvelope, stream_to_blob
 
@@ -160,7 +161,7 @@ class StreamingRequest(Request):
     ) -> IO[bytes]:
         # The form checks the number of files, so that the page can name the limit.
         # MAX_FORM_PARTS bounds how many parts reach this point.
-        limits: Limits = current_app.extensions["lumen"].config.limits
+        limits: Limits = live_config().limits
         blobs: BlobStore = current_app.extensions["lumen"].blobs
         upload = self.new_upload(blobs, limits.max_file_bytes)
         return upload  # type: ignore[return-value]

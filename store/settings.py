@@ -8,7 +8,7 @@ read; :func:`save_settings` writes only the values that differ from the file.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Final
 
 from sqlalchemy import delete, select
@@ -104,3 +104,29 @@ def save_settings(session: Session, config: Config, settings: InstanceSettings) 
             stored = list(value) if isinstance(value, tuple) else value
             session.add(Setting(key=field.name, value=json.dumps(stored)))
     return changed
+
+
+def apply_settings(config: Config, settings: InstanceSettings) -> Config:
+    """Return ``config`` with ``settings`` in place of the file's values.
+
+    A file limit larger than the request limit could never be reached, so it is capped
+    there. When the default language is no longer enabled, the first enabled one
+    takes its place.
+    """
+    limits = replace(
+        config.limits,
+        max_file_bytes=min(settings.max_file_bytes, config.limits.max_request_bytes),
+        max_files=settings.max_files,
+    )
+    default_language = config.default_language
+    if default_language not in settings.source_languages:
+        default_language = settings.source_languages[0]
+    return replace(
+        config,
+        retention_days=settings.retention_days,
+        limits=limits,
+        quick_exit_url=settings.quick_exit_url,
+        onion_address=settings.onion_address,
+        source_languages=settings.source_languages,
+        default_language=default_language,
+    )
