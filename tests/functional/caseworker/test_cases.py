@@ -246,3 +246,14 @@ def test_case_page_in_dutch(services: Services, logged_in: FlaskClient) -> None:
     assert '<html lang="nl"' in page.text
     assert "Antwoord versturen" in page.text
     assert "Interne notities" in page.text
+
+
+def test_opening_case_clears_unread(services: Services, logged_in: FlaskClient) -> None:
+    report = make_report(services, ["payoke"])
+    assert _state(services, report.source_id, "payoke").unread > 0
+
+    page = logged_in.get(f"/cases/{report.source_id}")
+
+    assert page.status_code == 200
+    assert _state(services, report.source_id, "payoke").unread == 0
+    assert "case.mark_read" in _actions(services)
