@@ -160,6 +160,8 @@ def add_reply(
     session.add(pending.to_row(source.id, recipients))
     reply = Reply(source_id=source.id, centre_id=centre_id, author_id=author.id, body_id=pending.id)
     session.add(reply)
+    # A reply is activity on the case, so retention does not purge a case in progress.
+    source.last_activity_on = today()
     session.execute(
         update(CaseState)
         .where(CaseState.source_id == source.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -253,6 +254,20 @@ def test_reply_readable_by_source_and_centre(
         open_as_centre(store, reply_envelope, "pagasa", centre_keys["pagasa"])
     with pytest.raises(DecryptionError):
         open_as_source(store, reply_envelope, derive("some other codename", store).reply_key)
+
+
+def test_reply_counts_as_activity(store: Services) -> None:
+    case = submit(store, CODENAME, ["payoke"])
+    long_ago = dt.date(2020, 1, 1)
+    with store.sessions() as session:
+        author = add_caseworker(session, "anna", "payoke")
+        source = session.get_one(Source, case.source_id)
+        source.last_activity_on = long_ago
+        add_reply(session, source, "payoke", author, REPLY_TEXT)
+        session.commit()
+
+    with store.sessions() as session:
+        assert session.get_one(Source, case.source_id).last_activity_on > long_ago
 
 
 def test_forward_shares_submissions_and_replies(
