@@ -497,7 +497,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     worker.add_argument(
         "--burst",
         action="store_true",
-        help="run the jobs already queued, then exit; no periodic jobs",
+        help="queue each periodic job once, run everything queued, then exit",
     )
     worker.add_argument(
         "--run",

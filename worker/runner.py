@@ -32,7 +32,7 @@ from rq.exceptions import StopRequested
 
 from lumen.jobs import FAILURE_TTL_SECONDS, JOB_TIMEOUT_SECONDS, QUEUED_TTL_SECONDS, connect_redis
 from worker.registry import SCHEDULE, PeriodicJob
-from worker.rq_entry import QUEUE_NAME, bind_services, run
+from worker.rq_entry import FUNCTION_PATH, QUEUE_NAME, bind_services, run
 
 if TYPE_CHECKING:
     from lumen.services import Services
@@ -115,11 +115,23 @@ def run_worker(
 ) -> bool:
     """Work on the queue until stopped (or, with ``burst``, until it is empty).
 
-    Return whether any job ran. In burst mode no periodic job is queued.
+    Return whether any job ran. In burst mode each periodic job is queued once before
+    the queue is drained, so that a burst run catches up with everything due, such as
+    notifications whose enqueue failed while Redis was down.
     """
     bind_services(services)
     connection = connect_redis(redis_url, timeout=None)
     queue = Queue(queue_name, connection=connection)
+    if burst:
+        for job in schedule:
+            queue.enqueue(
+                FUNCTION_PATH,
+                job.name,
+                job_timeout=JOB_TIMEOUT_SECONDS,
+                ttl=QUEUED_TTL_SECONDS,
+                result_ttl=0,
+                failure_ttl=FAILURE_TTL_SECONDS,
+            )
 
     cron = None if burst else CronThread(redis_url, schedule, queue_name)
     if cron is not None:

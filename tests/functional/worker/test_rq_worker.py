@@ -85,6 +85,27 @@ def test_burst_worker_runs_queued_flush(
     assert "worker stopped" in output
 
 
+def test_burst_worker_catches_up_pending(
+    queued_services: Services, mail: tuple[MailSink, int], tmp_path: Path
+) -> None:
+    # As after a Redis outage: the rows exist, but no job was ever queued for them.
+    submit(queued_services, ["payoke"])
+    submit(queued_services, ["surya"])
+
+    environ = write_config_file(queued_services.config, tmp_path / "lumen.toml")
+    log = tmp_path / "worker.log"
+    status = start_worker(tmp_path / "lumen.toml", environ, log, "--burst").wait(60)
+
+    output = log.read_text("utf-8")
+    assert status == 0, output
+    messages = mail[0].wait_for(2)
+    assert sorted(recipients[0] for recipients, _ in messages) == [
+        "intake@payoke.test",
+        "intake@surya.test",
+    ]
+    assert pending_count(queued_services) == 0
+
+
 def test_worker_schedule_flushes_without_enqueue(
     queued_services: Services, mail: tuple[MailSink, int], tmp_path: Path
 ) -> None:
