@@ -255,7 +255,9 @@ def run_job_once(config: Config, name: str, ids: tuple[str, ...]) -> int:
     except UnknownJob as error:
         raise ConfigError(str(error)) from None
     except UnknownCentre as error:
-        raise ConfigError(f"unknown centre {error.args[0]!r}") from None
+        raise ConfigError(
+            f"unknown centre {error.args[0]!r}; use an id from the [[centres]] of the configuration"
+        ) from None
     finally:
         services.engine.dispose()
 

@@ -5,8 +5,8 @@ otherwise :class:`InProcessJobQueue`. Both accept the job names of
 :data:`worker.registry.JOBS` with id arguments only.
 
 The in-process queue runs jobs on one background thread, not in the request after the
-response is written. So a request never waits for an SMTP server, and the time a
-response takes does not reveal whether a notification went out. The thread
+response is written. So a request never waits for an SMTP server, and its response
+time does not depend on whether a notification goes out. The thread
 runs one job at a time, drops a job that is already waiting with the same
 arguments, and, when given a schedule, also runs the periodic jobs.
 """

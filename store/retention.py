@@ -1,8 +1,8 @@
 """Selection of the sources that the retention rules require to be deleted.
 
-Dates about sources are kept at day granularity, so the rules work in whole days: a
-source whose last activity is more than ``retention_days`` old has expired, and so
-has a source that never submitted anything and was created more than
+Dates about sources are kept at day granularity, so the rules work in whole days. A
+source whose last activity is more than ``retention_days`` old has expired. So has a
+source that never submitted anything and was created more than
 ``unsubmitted_retention_days`` ago.
 """
 
