@@ -80,13 +80,6 @@ def _newcomer(url: str) -> list[int]:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    raises=OutageFault,
-    reason="with redis_url set, the source app keeps each session's reply key in Redis"
-    " (source_app/__init__.py _stash_backend), and KeyStash.get lets redis.ConnectionError"
-    " escape (lumen/keystash.py RedisStashBackend.get), so every logged-in page is a 500",
-)
 def test_submissions_accepted_during_outage(
     tmp_path: Path, config: Config, centre_keys: dict[str, PrivateKey], redis: RedisServer
 ) -> None:
