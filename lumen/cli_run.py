@@ -19,68 +19,17 @@ from types import FrameType
 from typing import Any, Final
 
 from flask import Flask
-from waitress.server import BaseWSGIServer, MultiSocketServer, create_server
+from waitress.server import BaseWSGIServer, MultiSocketServer
 from waitress.wasyncore import close_all, loop
 
 from crypto import generate_private_key
 from lumen.config import Config, ConfigError, load_config, write_new_secrets
 from lumen.services import Services, make_services
+from lumen.serving import create_server, waitress_settings
 
 logger = logging.getLogger(__name__)
 
 WsgiApp = Callable[..., Any]
-
-# Waitress closes a connection after this many seconds without a byte in either
-# direction. Tor circuits stall for tens of seconds at times, and an upload of
-# 100 MiB from a slow phone can pause longer than waitress's default of 120 s.
-CHANNEL_TIMEOUT_SECONDS: Final = 600
-# Waitress buffers response bodies; a buffer rotates at this size.
-OUTBUF_HIGH_WATERMARK: Final = 16 * 1024 * 1024
-CONNECTION_LIMIT: Final = 100
-
-
-def waitress_settings(config: Config) -> dict[str, Any]:
-    """Return the waitress adjustments both apps run with.
-
-    Waitress reads a whole request body before it calls the app, and it spools any
-    body or response buffer bigger than ``inbuf_overflow``/``outbuf_overflow`` to a
-    temporary file. Uploads and decrypted downloads are plaintext, so both limits are
-    raised above the largest request and file: buffers stay in memory. The cost is
-    memory, up to about ``max_request_bytes`` per connection receiving an upload.
-
-    ``max_request_body_size`` is above the app's own limit so that the app, not
-    waitress, rejects an oversized upload, with a page in the source's language.
-    An empty ``ident`` makes waitress send no ``Server`` header.
-    """
-    limits = config.limits
-    body_limit = limits.max_request_bytes + 1024 * 1024
-    return {
-        "threads": config.waitress_threads,
-        "connection_limit": CONNECTION_LIMIT,
-        "channel_timeout": CHANNEL_TIMEOUT_SECONDS,
-        "max_request_body_size": body_limit,
-        "inbuf_overflow": body_limit + 1,
-        "outbuf_high_watermark": OUTBUF_HIGH_WATERMARK,
-        "outbuf_overflow": OUTBUF_HIGH_WATERMARK + max(limits.max_file_bytes, body_limit),
-        "ident": "",
-        "expose_tracebacks": False,
-        "clear_untrusted_proxy_headers": True,
-    }
-
-
-def app_waitress_settings(name: str, config: Config) -> dict[str, Any]:
-    """Return the waitress settings for app ``name``, with the app's own on top.
-
-    The source app states the body limits its upload handling needs; they win.
-    """
-    settings = waitress_settings(config)
-    if name == "source":
-        from source_app import waitress_options
-
-        own = waitress_options(config)
-        settings.update({key: value for key, value in own.items() if key not in ("host", "port")})
-    return settings
-
 
 def parse_bind(bind: str) -> tuple[str, int]:
     """Split ``"host:port"`` (``"[v6]:port"`` for IPv6) into its parts."""
@@ -103,7 +52,7 @@ def serve_apps(
     socket_map: dict[int, Any] = {}
     servers: list[MultiSocketServer | BaseWSGIServer] = []
     for name, app, host, port in apps:
-        settings = app_waitress_settings(name, config)
+        settings = waitress_settings(config)
         try:
             server = create_server(app, map=socket_map, host=host, port=port, **settings)
         except OSError as error:

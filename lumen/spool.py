@@ -22,12 +22,11 @@ import tempfile
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
-from waitress.server import BaseWSGIServer, MultiSocketServer
-from waitress.server import create_server as create_waitress_server
 
 from crypto import ContentKey, EnvelopeReader, EnvelopeWriter
+
+RAW_HEAD_BYTES = 16 * 1024
 
 
 class EncryptedSpoolBuffer:
@@ -122,7 +121,22 @@ class _ChunkReader(io.RawIOBase):
 
 
 class SpoolingRequestParser(HTTPRequestParser):
-    """Waitress's request parser with :class:`EncryptedSpoolBuffer` for the body."""
+    """Waitress's request parser with :class:`EncryptedSpoolBuffer` for the body.
+
+    It also keeps the first :data:`RAW_HEAD_BYTES` of the request head, so that an
+    error page waitress sends itself can still be in the language the request asked
+    for, even when the head was too large to parse.
+    """
+
+    def __init__(self, adj: Any) -> None:
+        super().__init__(adj)
+        self.raw_head = b""
+
+    def received(self, data: bytes) -> int:
+        if self.body_rcv is None and len(self.raw_head) < RAW_HEAD_BYTES:
+            self.raw_head += data[: RAW_HEAD_BYTES - len(self.raw_head)]
+        consumed: int = super().received(data)
+        return consumed
 
     def parse_header(self, header_plus: bytes) -> None:
         super().parse_header(header_plus)
@@ -130,22 +144,3 @@ class SpoolingRequestParser(HTTPRequestParser):
         # The receiver was just made and has not seen a body byte yet.
         if receiver is not None:
             receiver.buf = EncryptedSpoolBuffer(self.adj.inbuf_overflow)  # type: ignore[assignment]
-
-
-class SpoolingChannel(HTTPChannel):
-    """Waitress's HTTP channel using :class:`SpoolingRequestParser`."""
-
-    parser_class = SpoolingRequestParser
-
-
-def create_server(application: Any, **settings: Any) -> MultiSocketServer | BaseWSGIServer:
-    """Create a waitress server, as ``waitress.server.create_server``, with spooling bodies."""
-    server = create_waitress_server(application, **settings)
-    if isinstance(server, BaseWSGIServer):
-        server.channel_class = SpoolingChannel
-        return server
-
-    for dispatcher in list((server.map or {}).values()):
-        if isinstance(dispatcher, BaseWSGIServer):
-            dispatcher.channel_class = SpoolingChannel
-    return server

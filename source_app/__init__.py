@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from types import TracebackType
-from typing import Any
 
 import redis
 from flask import Flask, Request, session
@@ -22,11 +21,10 @@ from source_app.i18n import init_i18n
 from source_app.settings import SettingsCache, live_config
 from source_app.uploads import StreamingRequest, limit_config
 
-__all__ = ["create_app", "waitress_options"]
+__all__ = ["create_app"]
 
 # Waitress reads a whole request body before it calls the app; this much above the
 # app's own limit lets the app, not waitress, answer an oversized upload.
-WAITRESS_BODY_MARGIN = 1024 * 1024
 
 
 class SchemeSessionInterface(SecureCookieSessionInterface):
@@ -109,27 +107,3 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
 
     app.jinja_env.globals["centres"] = config.centres
     return app
-
-
-def waitress_options(config: Config) -> dict[str, Any]:
-    """Return the waitress settings the source app needs, for ``waitress.serve``.
-
-    Waitress buffers a request body before calling the app and writes bodies above
-    ``inbuf_overflow`` (512 KiB by default in waitress 3.0) to a temporary file, which would put
-    plaintext uploads on disk. The body stays in memory up to the app's request
-    limit, and ``max_request_body_size`` lies just above that limit so that the app
-    answers an oversized upload with its own page rather than waitress's plain text.
-    ``ident`` empty sends no Server header.
-    """
-    body_limit = config.limits.max_request_bytes + WAITRESS_BODY_MARGIN
-    host, _, port = config.source_bind.rpartition(":")
-    return {
-        "host": host.strip("[]"),
-        "port": int(port),
-        "threads": config.waitress_threads,
-        "max_request_body_size": body_limit,
-        "inbuf_overflow": body_limit + 1,
-        "ident": "",
-        "expose_tracebacks": False,
-        "clear_untrusted_proxy_headers": True,
-    }

@@ -9,7 +9,7 @@ from typing import Any
 
 from waitress import wasyncore
 
-from lumen.spool import create_server
+from lumen.serving import create_server
 
 
 @contextmanager

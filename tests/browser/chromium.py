@@ -170,6 +170,8 @@ class Request:
     method: str
     # Chromium's resource type: "Document" for a page, "Stylesheet", "Image" and so on.
     resource_type: str = ""
+    # Request headers as Chromium was about to send them.
+    headers: dict[str, str] = field(default_factory=dict)
     status: int | None = None
     mime_type: str = ""
     # Bytes received for this request, headers included, as Chromium counts them
@@ -247,6 +249,7 @@ def parse_performance_entries(entries: Iterable[dict[str, object]]) -> NetworkLo
                 url=params["request"]["url"],
                 method=params["request"]["method"],
                 resource_type=params.get("type", ""),
+                headers=dict(params["request"].get("headers", {})),
             )
             by_id[request_id] = request
             order.append(request)

@@ -19,6 +19,7 @@ from crypto import generate_private_key
 from lumen.accounts import create_caseworker, init_instance, store_wrapped_key
 from lumen.config import Config
 from lumen.services import Services, make_services
+from lumen.serving import waitress_settings
 from tests.browser.servers import LiveServer
 from tests.conftest import TEST_CENTRES, make_test_config
 
@@ -93,14 +94,12 @@ def start_instance(data_dir: Path, **config_overrides: object) -> LumenInstance:
 
     source_services = make_services(config)
     caseworker_services = make_services(config)
-    # The source app's waitress settings keep upload bodies in memory, as in production.
-    source_options = {
-        name: value
-        for name, value in source_app.waitress_options(config).items()
-        if name not in ("host", "port")
-    }
-    source = LiveServer(source_app.create_app(config, source_services), **source_options).start()
-    caseworker = LiveServer(journalist_app.create_app(config, caseworker_services)).start()
+    # Both apps run with the production waitress settings, as ``lumen serve`` sets them.
+    settings = waitress_settings(config)
+    source = LiveServer(source_app.create_app(config, source_services), **settings).start()
+    caseworker = LiveServer(
+        journalist_app.create_app(config, caseworker_services), **settings
+    ).start()
     return LumenInstance(
         config=config,
         centre_keys=centre_keys,

@@ -8,7 +8,7 @@ import time
 from types import TracebackType
 from typing import Any
 
-from waitress.server import create_server
+from lumen.serving import create_server
 
 
 class LiveServer:

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from lumen.cli_run import waitress_settings
 from lumen.config import MIB, Config, Limits
 from lumen.services import Services
+from lumen.serving import waitress_settings
 from tests.conftest import make_test_config
 from tests.hardening.support import LiveServer, live_server
 

@@ -10,7 +10,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,9 +19,9 @@ from typing import Any
 from nacl.public import PrivateKey
 from sqlalchemy import func, select
 from waitress import wasyncore
-from waitress.server import create_server
 
 from lumen.services import Services
+from lumen.serving import create_server
 from store.envelopes import open_slot, read_value
 from store.models import Base, Submission
 
@@ -49,10 +49,15 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(app: Any, **adjustments: Any) -> Iterator[LiveServer]:
-    """Serve ``app`` with waitress on a free loopback port until the block ends."""
+def live_server(
+    app: Any, factory: Callable[..., Any] = create_server, **adjustments: Any
+) -> Iterator[LiveServer]:
+    """Serve ``app`` on a free loopback port until the block ends.
+
+    ``factory`` builds the server: Lumen's, unless a test compares it with another.
+    """
     settings = {"threads": 8, "ident": "", "channel_timeout": 20, **adjustments}
-    server = create_server(app, host=LOOPBACK, port=0, **settings)
+    server = factory(app, host=LOOPBACK, port=0, **settings)
     live = LiveServer(port=server.effective_port, server=server, thread=threading.Thread())
 
     def run() -> None:

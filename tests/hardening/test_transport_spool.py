@@ -1,10 +1,10 @@
-"""Request bodies stay in memory under the production waitress settings.
+"""Request bodies never reach a temporary file in plaintext under Lumen's waitress.
 
 Waitress reads a whole request body before it calls the app and, by default, moves
 any body over 512 KiB into an unlinked temporary file. An upload is plaintext at
-that point, so ``lumen.cli_run.waitress_settings`` must keep it in memory. The
-probe reads every open file of this process that is deleted or under the temp
-folder while an upload is half sent, so it also finds unlinked files.
+that point, so Lumen's server (``lumen.serving.create_server``) encrypts what it
+spools. The probe reads every open file of this process that is deleted or under
+the temp folder while an upload is half sent, so it also finds unlinked files.
 """
 
 from __future__ import annotations
@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from waitress.server import create_server as stock_create_server
 
-from lumen.cli_run import waitress_settings
+from lumen.serving import create_server, waitress_settings
 from tests.conftest import make_test_config
 from tests.hardening.support import LOOPBACK, live_server, parse_response, request_bytes
 
@@ -52,7 +53,9 @@ def _open_files_holding(marker: bytes) -> list[str]:
     return found
 
 
-def _files_seen_mid_upload(settings: dict[str, Any]) -> list[str]:
+def _files_seen_mid_upload(
+    settings: dict[str, Any], factory: Callable[..., Any] = create_server
+) -> list[str]:
     marker = b"spool-marker-" + secrets.token_hex(8).encode()
     body = (marker * (BODY_SIZE // len(marker) + 1))[:BODY_SIZE]
     head = request_bytes(
@@ -60,7 +63,7 @@ def _files_seen_mid_upload(settings: dict[str, Any]) -> list[str]:
     )
 
     with (
-        live_server(_count_body, **settings) as server,
+        live_server(_count_body, factory, **settings) as server,
         socket.create_connection((LOOPBACK, server.port), timeout=15) as sock,
     ):
         sock.sendall(head + body[: BODY_SIZE - 1024])
@@ -86,4 +89,4 @@ def test_upload_body_never_spooled(tmp_path: Path) -> None:
 
 def test_spool_probe_sees_default_spooling() -> None:
     # Waitress's own default (inbuf_overflow of 512 KiB) spools: the probe must see it.
-    assert _files_seen_mid_upload({"threads": 2}) != []
+    assert _files_seen_mid_upload({"threads": 2}, factory=stock_create_server) != []

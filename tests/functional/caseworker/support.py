@@ -21,12 +21,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from nacl.public import PrivateKey
 from waitress import wasyncore
-from waitress.server import create_server
 from werkzeug.test import TestResponse
 
 from crypto import SourceKeys, derive_source_keys, generate_codename
 from lumen.accounts import create_caseworker, store_wrapped_key
 from lumen.services import Services
+from lumen.serving import create_server
 from store.cases import create_source, record_submissions
 from store.envelopes import PendingEnvelope, seal_value, stream_to_blob
 

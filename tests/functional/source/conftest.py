@@ -10,10 +10,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from waitress import wasyncore
-from waitress.server import create_server
 
 from lumen.services import Services
-from source_app import create_app, waitress_options
+from lumen.serving import create_server, waitress_settings
+from source_app import create_app
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ class LiveServer:
 
 def serve(app: Flask) -> Iterator[LiveServer]:
     """Run ``app`` under waitress on 127.0.0.1 with the source app's settings."""
-    options = waitress_options(app.extensions["lumen"].config)
+    options = waitress_settings(app.extensions["lumen"].config)
     options.update(host="127.0.0.1", port=0, threads=4)
     server = create_server(app, **options)
     stopping = threading.Event()

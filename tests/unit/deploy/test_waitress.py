@@ -1,4 +1,4 @@
-"""Waitress as ``lumen serve`` sets it up: no access log, no Server header, bodies in memory."""
+"""Waitress as ``lumen serve`` sets it up: no access log, no Server header, bounded buffers."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pytest
-from waitress.server import create_server
 
-from lumen.cli_run import app_waitress_settings, parse_bind, waitress_settings
+from lumen.cli_run import parse_bind
 from lumen.config import Config, ConfigError
+from lumen.serving import SPOOL_MEMORY_BYTES, TransportChannel, create_server, waitress_settings
 
 MARKER_AGENT = "MarkerAgent/7.7"
 MARKER_PATH = "/marker-path-that-must-not-be-logged"
@@ -43,25 +43,23 @@ def server(config: Config) -> Iterator[int]:
     assert not thread.is_alive()
 
 
-def test_settings_keep_bodies_in_memory(config: Config) -> None:
+def test_settings_bound_buffers(config: Config) -> None:
     settings = waitress_settings(config)
 
     assert settings["max_request_body_size"] > config.limits.max_request_bytes
-    assert settings["inbuf_overflow"] > settings["max_request_body_size"]
-    assert settings["outbuf_overflow"] > settings["outbuf_high_watermark"]
-    assert settings["outbuf_overflow"] > config.limits.max_file_bytes
-
-
-@pytest.mark.parametrize("app", ["source", "caseworker"])
-def test_app_settings_keep_bodies_in_memory(config: Config, app: str) -> None:
-    settings = app_waitress_settings(app, config)
-
-    assert settings["max_request_body_size"] > config.limits.max_request_bytes
-    assert settings["inbuf_overflow"] > settings["max_request_body_size"]
-    assert settings["outbuf_overflow"] > config.limits.max_file_bytes
+    assert settings["inbuf_overflow"] == SPOOL_MEMORY_BYTES
+    # Response buffers never reach the size at which waitress writes them to a file.
+    assert settings["outbuf_overflow"] > settings["outbuf_high_watermark"] + 64 * 1024
     assert settings["ident"] == ""
-    assert "host" not in settings
-    assert "port" not in settings
+
+
+def test_server_uses_lumen_channel(config: Config) -> None:
+    instance = create_server(echo_app, host="127.0.0.1", port=0, **waitress_settings(config))
+    try:
+        assert instance.channel_class is TransportChannel  # type: ignore[union-attr]
+    finally:
+        instance.close()  # type: ignore[union-attr]
+        instance.task_dispatcher.shutdown()
 
 
 def test_settings_suit_slow_uploads(config: Config) -> None:

@@ -14,7 +14,8 @@ import pytest
 import requests
 from waitress.server import create_server as stock_create_server
 
-from lumen.spool import EncryptedSpoolBuffer, create_server
+from lumen.serving import create_server
+from lumen.spool import EncryptedSpoolBuffer
 from tests.live_server import serve_wsgi
 
 MEMORY_LIMIT = 64 * 1024

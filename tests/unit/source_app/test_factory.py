@@ -1,26 +1,14 @@
-"""The source app factory's settings: body limits, waitress options, session and CSRF."""
+"""The source app factory's settings: body limits, session and CSRF."""
 
 from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
 
-from lumen.config import MIB, Limits
-from source_app import create_app, waitress_options
+from lumen.config import Limits
+from source_app import create_app
 from source_app.uploads import StreamingRequest, limit_config
 from tests.conftest import make_test_config
-
-
-def test_waitress_keeps_bodies_in_memory(tmp_path: Path) -> None:
-    config = make_test_config(tmp_path, limits=Limits(max_request_bytes=7 * MIB))
-
-    options = waitress_options(config)
-
-    assert options["max_request_body_size"] > 7 * MIB
-    assert options["inbuf_overflow"] > options["max_request_body_size"]
-    assert options["ident"] == ""
-    assert options["expose_tracebacks"] is False
-    assert (options["host"], options["port"]) == ("127.0.0.1", 8080)
 
 
 def test_form_memory_fits_message_limit() -> None:
