@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import harness
-import waitress
 from flask import Flask
 
 
@@ -75,7 +74,7 @@ def main() -> int:
     )
     arguments = parser.parse_args()
 
-    from lumen.cli_run import waitress_settings
+    from lumen.serving import create_server, waitress_settings
     from tests.conftest import make_test_config
 
     if arguments.app == "source":
@@ -91,7 +90,8 @@ def main() -> int:
 
     # waitress stops on SIGINT; make SIGTERM from the harness do the same.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    waitress.serve(app, host="127.0.0.1", port=arguments.port, **waitress_settings(config))
+    settings = waitress_settings(config)
+    create_server(app, host="127.0.0.1", port=arguments.port, **settings).run()
     return 0
 
 
