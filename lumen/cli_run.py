@@ -139,6 +139,21 @@ def stop_in_process_jobs(services: Services) -> None:
         services.jobs.stop()
 
 
+def clean_up_at_start(services: Services) -> None:
+    """Remove what a crash left in the blob store: temporary files and orphan blobs.
+
+    Files that another live process still writes are locked and stay, so this is safe
+    while other processes share the data folder.
+    """
+    from worker.cleanup import clean_up_blobs
+
+    report = clean_up_blobs(services)
+    logger.info(
+        "start-up clean-up done",
+        extra={"orphan_blobs": report.orphan_blobs, "temporary_files": report.temporary_files},
+    )
+
+
 def run_serve(arguments: argparse.Namespace) -> int:
     """Serve one app with the configuration file until stopped."""
     show_log_fields()
@@ -149,6 +164,7 @@ def run_serve(arguments: argparse.Namespace) -> int:
         logger.warning("the source app listens beyond loopback", extra={"host": host})
 
     services = make_services(config)
+    clean_up_at_start(services)
     if config.redis_url is None:
         start_in_process_jobs(services)
     try:
@@ -222,6 +238,7 @@ def run_demo_command(arguments: argparse.Namespace) -> int:
     folder = arguments.data.resolve()
     config = prepare_demo_folder(folder)
     services = make_services(config)
+    clean_up_at_start(services)
     try:
         accounts = ensure_demo_accounts(services, folder)
         start_in_process_jobs(services)

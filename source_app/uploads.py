@@ -61,7 +61,9 @@ class EncryptedUpload:
 
         if self._writer is None:
             self._stack = ExitStack()
-            self.pending, self._writer = self._stack.enter_context(stream_to_blob(self._blobs))
+            self.pending, self._writer = self._stack.enter_context(
+                stream_to_blob(self._blobs, hold=True)
+            )
         self._writer.write(data)
         return len(data)
 
@@ -85,8 +87,14 @@ class EncryptedUpload:
             self._stack.close()
 
     def discard(self) -> None:
-        """Remove the blob, finished or not, unless the view kept it."""
+        """Remove the blob, finished or not, unless the view kept it.
+
+        A kept blob is only released: its row is committed, so the clean-up of any
+        process may now see it as referenced.
+        """
         if self.kept:
+            if self.pending is not None and self.pending.blob_name is not None:
+                self._blobs.release(self.pending.blob_name)
             return
         if not self.finished and self._stack is not None:
             # Exiting with an exception makes stream_to_blob unlink the temporary file.

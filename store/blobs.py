@@ -8,12 +8,14 @@ before they become a path, so no name from outside can reach the file system.
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import os
 import re
 import secrets
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -34,6 +36,8 @@ class BlobStore:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._held: dict[str, int] = {}
+        self._held_lock = threading.Lock()
 
     def path(self, name: str) -> Path:
         """Return the path of blob ``name`` after checking that the name is one of ours."""
@@ -42,15 +46,24 @@ class BlobStore:
         return self.folder / name
 
     @contextmanager
-    def create(self) -> Iterator[tuple[str, BinaryIO]]:
+    def create(self, hold: bool = False) -> Iterator[tuple[str, BinaryIO]]:
         """Open a new blob for writing and yield ``(name, file)``.
 
         The blob appears under its name only when the block ends without an error;
         on an error the temporary file is removed and nothing is visible.
+
+        While it is written, the file carries an exclusive ``flock``, which tells the
+        clean-up of any process that the file is in use; the kernel drops the lock
+        when this process dies. With ``hold``, the lock stays after the block, until
+        :meth:`release`: a writer holds it until the row that names the blob is
+        committed, so a blob is an orphan only when no live process holds it.
         """
         name = secrets.token_hex(16)
         temporary = self.folder / f"{_TEMP_PREFIX}{name}"
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        # A duplicate shares the open file and its lock, and outlives the handle below.
+        lock = os.dup(descriptor) if hold else None
         try:
             with os.fdopen(descriptor, "wb") as handle:
                 yield name, handle
@@ -60,7 +73,19 @@ class BlobStore:
             self._fsync_folder()
         except BaseException:
             temporary.unlink(missing_ok=True)
+            if lock is not None:
+                os.close(lock)
             raise
+        if lock is not None:
+            with self._held_lock:
+                self._held[name] = lock
+
+    def release(self, name: str) -> None:
+        """Drop the lock that :meth:`create` with ``hold`` kept on blob ``name``."""
+        with self._held_lock:
+            lock = self._held.pop(name, None)
+        if lock is not None:
+            os.close(lock)
 
     @contextmanager
     def open(self, name: str) -> Iterator[BinaryIO]:
@@ -72,8 +97,9 @@ class BlobStore:
             raise BlobError("blob not found") from None
 
     def delete(self, name: str) -> bool:
-        """Remove blob ``name``; return whether it existed."""
+        """Remove blob ``name``, releasing it first; return whether it existed."""
         path = self.path(name)
+        self.release(name)
         try:
             path.unlink()
         except FileNotFoundError:
@@ -88,19 +114,42 @@ class BlobStore:
     def remove_temporary_files(self, min_age_seconds: float = 0.0) -> int:
         """Remove what interrupted writes left behind; return how many files went.
 
-        While apps are serving, pass ``min_age_seconds`` longer than any upload can
-        last, so that files still being written are left alone.
+        A file that a live process is still writing is locked and stays. Files
+        modified less than ``min_age_seconds`` ago stay too.
         """
         removed = 0
         cutoff = time.time() - min_age_seconds
         for entry in self.folder.iterdir():
             if not entry.name.startswith(_TEMP_PREFIX):
                 continue
-            if min_age_seconds <= 0 or _modified_before(entry, cutoff):
-                entry.unlink(missing_ok=True)
+            if min_age_seconds > 0 and not _modified_before(entry, cutoff):
+                continue
+            if _remove_if_unlocked(entry, lambda: False):
                 removed += 1
         if removed:
             logger.info("removed leftover temporary blob files", extra={"count": removed})
+        return removed
+
+    def remove_orphans(self, referenced: Callable[[set[str]], set[str]]) -> int:
+        """Remove complete blobs that no row names and no live process holds.
+
+        ``referenced`` takes a set of blob names and returns those that a database
+        row names. It is asked again after a blob's lock is taken, because the
+        writer commits its row before it releases the lock.
+        """
+        candidates = self.names()
+        orphans = candidates - referenced(candidates)
+        removed = 0
+        for name in sorted(orphans):
+
+            def still_referenced(name: str = name) -> bool:
+                return bool(referenced({name}))
+
+            if _remove_if_unlocked(self.path(name), still_referenced):
+                removed += 1
+        if removed:
+            self._fsync_folder()
+            logger.info("removed orphan blobs", extra={"count": removed})
         return removed
 
     def _fsync_folder(self) -> None:
@@ -109,6 +158,25 @@ class BlobStore:
             os.fsync(descriptor)
         finally:
             os.close(descriptor)
+
+
+def _remove_if_unlocked(path: Path, still_needed: Callable[[], bool]) -> bool:
+    """Unlink ``path`` unless a process holds its lock or ``still_needed()`` is true."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        if still_needed():
+            return False
+        path.unlink(missing_ok=True)
+        return True
+    finally:
+        os.close(descriptor)
 
 
 def _modified_before(path: Path, cutoff: float) -> bool:

@@ -86,14 +86,18 @@ def seal_value(data: bytes) -> PendingEnvelope:
 
 
 @contextmanager
-def stream_to_blob(blobs: BlobStore) -> Iterator[tuple[PendingEnvelope, EnvelopeWriter]]:
+def stream_to_blob(
+    blobs: BlobStore, hold: bool = False
+) -> Iterator[tuple[PendingEnvelope, EnvelopeWriter]]:
     """Yield a pending envelope and a writer that encrypts straight into a new blob.
 
-    The blob becomes visible only when the block ends without an error.
+    The blob becomes visible only when the block ends without an error. With
+    ``hold``, it stays locked until ``blobs.release``, as :meth:`BlobStore.create`
+    describes.
     """
     envelope_id = new_id()
     key = ContentKey.generate()
-    with blobs.create() as (name, handle):
+    with blobs.create(hold=hold) as (name, handle):
         writer = EnvelopeWriter(handle, key, envelope_id)
         pending = PendingEnvelope(id=envelope_id, key=key, blob_name=name)
         yield pending, writer

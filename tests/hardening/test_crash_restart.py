@@ -62,12 +62,6 @@ def _wait_for_crash_window(folder: Path, before: frozenset[str], upload: threadi
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    raises=LeftoverFiles,
-    reason="lumen serve runs no clean-up at start-up: lumen/cli_run.py run_serve never calls"
-    " BlobStore.remove_temporary_files, and worker/cleanup.py keeps orphans for 24 hours",
-)
 def test_killed_upload_leaves_nothing(tmp_path: Path, config: Config, services: Services) -> None:
     server = serve_process(config, tmp_path)
     server.start()

@@ -1,29 +1,23 @@
-"""The clean-up job: old orphan blobs and stale temporary files go, nothing else."""
+"""The clean-up job: orphan blobs and leftover temporary files go, nothing in use does."""
 
 from __future__ import annotations
 
+import fcntl
 import os
-import time
 
 from lumen.services import Services
 from tests.unit.worker.factories import submit
-from worker.cleanup import GRACE_SECONDS, clean_up_blobs
+from worker.cleanup import clean_up_blobs
 
 
-def write_orphan(services: Services) -> str:
-    with services.blobs.create() as (name, handle):
+def write_orphan(services: Services, hold: bool = False) -> str:
+    with services.blobs.create(hold=hold) as (name, handle):
         handle.write(b"ciphertext without a row")
     return name
 
 
-def make_old(path: os.PathLike[str]) -> None:
-    past = time.time() - GRACE_SECONDS - 60
-    os.utime(path, (past, past))
-
-
-def test_cleanup_removes_old_orphan(services: Services) -> None:
+def test_cleanup_removes_orphan(services: Services) -> None:
     orphan = write_orphan(services)
-    make_old(services.blobs.path(orphan))
 
     report = clean_up_blobs(services)
 
@@ -31,19 +25,21 @@ def test_cleanup_removes_old_orphan(services: Services) -> None:
     assert orphan not in services.blobs.names()
 
 
-def test_cleanup_keeps_young_orphan(services: Services) -> None:
-    orphan = write_orphan(services)
+def test_cleanup_keeps_held_orphan(services: Services) -> None:
+    # A writer holds its blob until the row that names it is committed.
+    orphan = write_orphan(services, hold=True)
 
     report = clean_up_blobs(services)
 
     assert report.orphan_blobs == 0
     assert orphan in services.blobs.names()
+    services.blobs.release(orphan)
+    assert clean_up_blobs(services).orphan_blobs == 1
 
 
 def test_cleanup_keeps_referenced_blob(services: Services) -> None:
     submit(services, ["payoke"], with_file=True)
     [name] = services.blobs.names()
-    make_old(services.blobs.path(name))
 
     report = clean_up_blobs(services)
 
@@ -51,22 +47,25 @@ def test_cleanup_keeps_referenced_blob(services: Services) -> None:
     assert services.blobs.names() == {name}
 
 
-def test_cleanup_removes_only_stale_temporary_files(services: Services) -> None:
-    stale = services.blobs.folder / ".tmp-0123456789abcdef0123456789abcdef"
-    fresh = services.blobs.folder / ".tmp-fedcba9876543210fedcba9876543210"
-    stale.write_bytes(b"interrupted")
-    fresh.write_bytes(b"still uploading")
-    make_old(stale)
-
-    report = clean_up_blobs(services)
+def test_cleanup_keeps_temporary_file_in_use(services: Services) -> None:
+    left = services.blobs.folder / ".tmp-0123456789abcdef0123456789abcdef"
+    writing = services.blobs.folder / ".tmp-fedcba9876543210fedcba9876543210"
+    left.write_bytes(b"interrupted")
+    writing.write_bytes(b"still uploading")
+    descriptor = os.open(writing, os.O_RDONLY)
+    fcntl.flock(descriptor, fcntl.LOCK_EX)
+    try:
+        report = clean_up_blobs(services)
+    finally:
+        os.close(descriptor)
 
     assert report.temporary_files == 1
-    assert not stale.exists()
-    assert fresh.exists()
+    assert not left.exists()
+    assert writing.exists()
 
 
 def test_cleanup_is_idempotent(services: Services) -> None:
-    make_old(services.blobs.path(write_orphan(services)))
+    write_orphan(services)
 
     first = clean_up_blobs(services)
     second = clean_up_blobs(services)
