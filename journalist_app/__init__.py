@@ -20,7 +20,7 @@ from journalist_app.labels import answer_rows, exploitation_label, status_label
 from journalist_app.login import Authenticator
 from journalist_app.sessions import Runtime, close_db, load_login
 from journalist_app.throttle import MemoryThrottle, RedisThrottle, Throttle
-from lumen.config import Config
+from lumen.config import Config, ConfigError
 from lumen.keystash import KeyStash, MemoryStashBackend, RedisStashBackend, StashBackend
 from lumen.services import Services, make_services
 from lumen.web import add_security_headers, disable_static_caching, select_language, text_direction
@@ -35,6 +35,11 @@ MAX_REQUEST_BYTES = 1024 * 1024
 
 def create_app(config: Config, services: Services | None = None) -> Flask:
     """Build the caseworker app for ``config``, using ``services`` when given."""
+    if not config.secrets.caseworker_secret_key:
+        raise ConfigError(
+            "the caseworker app needs its session key: set LUMEN_CASEWORKER_SECRET_KEY"
+            " or run 'lumen init'"
+        )
     if services is None:
         services = make_services(config)
     elif services.config is not config:

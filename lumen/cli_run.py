@@ -157,7 +157,7 @@ def clean_up_at_start(services: Services) -> None:
 def run_serve(arguments: argparse.Namespace) -> int:
     """Serve one app with the configuration file until stopped."""
     show_log_fields()
-    config = load_config(arguments.config)
+    config = load_config(arguments.config, role=arguments.app)
     bind = config.source_bind if arguments.app == "source" else config.caseworker_bind
     host, port = parse_bind(bind)
     if arguments.app == "source" and host not in ("127.0.0.1", "::1", "localhost"):
@@ -183,7 +183,7 @@ def run_worker_command(arguments: argparse.Namespace) -> int:
     from worker.runner import run_worker
 
     show_log_fields()
-    config = load_config(arguments.config)
+    config = load_config(arguments.config, role="worker")
     if arguments.run:
         return run_job_once(config, arguments.run[0], tuple(arguments.run[1:]))
     if config.redis_url is None:

@@ -21,6 +21,14 @@ from crypto.derivation import PRODUCTION_MIN_MEMLIMIT, SALT_SIZE, KdfParams
 SOURCE_LANGUAGES: Final = ("nl", "fr", "en", "de")
 CASEWORKER_LANGUAGES: Final = ("nl", "fr", "en")
 SECRET_NAMES: Final = ("codename_salt", "source_secret_key", "caseworker_secret_key")
+# The secrets each kind of process needs: the source app derives codenames and signs
+# its sessions, the caseworker app signs its own, and the worker needs none.
+ROLE_SECRETS: Final = {
+    "all": SECRET_NAMES,
+    "source": ("codename_salt", "source_secret_key"),
+    "caseworker": ("caseworker_secret_key",),
+    "worker": (),
+}
 _SECRET_SIZES: Final = {
     "codename_salt": SALT_SIZE,
     "source_secret_key": 32,
@@ -136,8 +144,14 @@ def default_derivation_concurrency() -> int:
     return max(1, (os.cpu_count() or 2) // 2)
 
 
-def load_config(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
-    """Read the TOML file at ``path`` (or ``$LUMEN_CONFIG``) and the environment."""
+def load_config(
+    path: Path | None = None, environ: Mapping[str, str] | None = None, role: str = "all"
+) -> Config:
+    """Read the TOML file at ``path`` (or ``$LUMEN_CONFIG``) and the environment.
+
+    ``role`` (``source``, ``caseworker``, ``worker`` or ``all``) names the secrets that
+    must be present; see :func:`load_secrets`.
+    """
     environ = os.environ if environ is None else environ
     if path is None and environ.get("LUMEN_CONFIG"):
         path = Path(environ["LUMEN_CONFIG"])
@@ -151,11 +165,11 @@ def load_config(path: Path | None = None, environ: Mapping[str, str] | None = No
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"configuration file {str(path)!r} is not valid TOML: {error}") from None
 
-    return config_from_mapping(raw, environ, base=path.parent)
+    return config_from_mapping(raw, environ, base=path.parent, role=role)
 
 
 def config_from_mapping(
-    raw: Mapping[str, Any], environ: Mapping[str, str], base: Path = Path(".")
+    raw: Mapping[str, Any], environ: Mapping[str, str], base: Path = Path("."), role: str = "all"
 ) -> Config:
     """Build a :class:`Config` from parsed TOML and check every value."""
     data_dir = (base / str(raw.get("data_dir", "lumen-data"))).resolve()
@@ -188,7 +202,7 @@ def config_from_mapping(
         data_dir=data_dir,
         database_url=str(database_url),
         redis_url=str(redis_url) if redis_url else None,
-        secrets=load_secrets(data_dir, environ),
+        secrets=load_secrets(data_dir, environ, role),
         centres=centres,
         source_kdf=source_kdf,
         passphrase_kdf=passphrase_kdf,
@@ -206,6 +220,7 @@ def config_from_mapping(
         source_session_minutes=int(source.get("session_minutes", 60)),
         caseworker_session_minutes=int(caseworker.get("session_minutes", 30)),
         retention_days=int(raw.get("retention_days", 365)),
+        unsubmitted_retention_days=int(raw.get("unsubmitted_retention_days", 1)),
         limits=Limits(**raw.get("limits", {})),
         smtp=SmtpConfig(
             **{**raw.get("smtp", {}), "password": environ.get("LUMEN_SMTP_PASSWORD", "")}
@@ -251,8 +266,16 @@ def _check_languages(chosen: tuple[str, ...], shipped: tuple[str, ...], name: st
         )
 
 
-def load_secrets(data_dir: Path, environ: Mapping[str, str]) -> Secrets:
-    """Read each secret from ``LUMEN_<NAME>`` or ``<data_dir>/secrets/<name>``."""
+def load_secrets(data_dir: Path, environ: Mapping[str, str], role: str = "all") -> Secrets:
+    """Read the secrets ``role`` needs from ``LUMEN_<NAME>`` or ``<data_dir>/secrets/<name>``.
+
+    A process gets only what its role needs, so the source server never holds the key
+    that signs caseworker sessions. A secret the role does not need is read when it is
+    there and left empty otherwise.
+    """
+    if role not in ROLE_SECRETS:
+        raise ConfigError(f"unknown role {role!r}; expected one of {sorted(ROLE_SECRETS)}")
+
     values: dict[str, bytes] = {}
     for name in SECRET_NAMES:
         env_name = f"LUMEN_{name.upper()}"
@@ -261,10 +284,13 @@ def load_secrets(data_dir: Path, environ: Mapping[str, str]) -> Secrets:
             text = environ[env_name]
         elif file.is_file():
             text = file.read_text("ascii")
-        else:
+        elif name in ROLE_SECRETS[role]:
             raise ConfigError(
                 f"secret {name!r} is missing: set {env_name} (hex) or run 'lumen init'"
             )
+        else:
+            values[name] = b""
+            continue
         try:
             value = bytes.fromhex(text.strip())
         except ValueError:

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from crypto import SourceKeyDeriver
-from lumen.config import Config
+from lumen.config import Config, ConfigError
 from store.blobs import BlobStore
 from store.db import make_engine, make_session_factory
 
@@ -34,8 +34,26 @@ class Services:
     engine: Engine
     sessions: sessionmaker[Session]
     blobs: BlobStore
-    deriver: SourceKeyDeriver
+    source_deriver: SourceKeyDeriver | None
     jobs: JobQueue | None = None
+
+    @property
+    def deriver(self) -> SourceKeyDeriver:
+        """The bounded codename deriver; only a process holding the codename salt has one."""
+        if self.source_deriver is None:
+            raise ConfigError("this process has no codename salt; only the source app derives")
+        return self.source_deriver
+
+
+def _make_deriver(config: Config) -> SourceKeyDeriver | None:
+    if not config.secrets.codename_salt:
+        return None
+    return SourceKeyDeriver(
+        config.secrets.codename_salt,
+        config.source_kdf,
+        config.derivation_concurrency,
+        timeout=config.derivation_wait_seconds,
+    )
 
 
 def make_services(config: Config) -> Services:
@@ -46,12 +64,7 @@ def make_services(config: Config) -> Services:
         engine=engine,
         sessions=make_session_factory(engine),
         blobs=BlobStore(config.blob_dir),
-        deriver=SourceKeyDeriver(
-            config.secrets.codename_salt,
-            config.source_kdf,
-            config.derivation_concurrency,
-            timeout=config.derivation_wait_seconds,
-        ),
+        source_deriver=_make_deriver(config),
     )
 
     from lumen.jobs import make_job_queue

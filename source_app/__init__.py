@@ -11,7 +11,7 @@ from flask import Response as FlaskResponse
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
-from lumen.config import Config
+from lumen.config import Config, ConfigError
 from lumen.keystash import KeyStash, MemoryStashBackend, RedisStashBackend, StashBackend
 from lumen.services import Services, make_services
 from lumen.web import add_security_headers, disable_static_caching
@@ -67,6 +67,11 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
     The app reads centre public keys from the database and never holds a centre
     private key.
     """
+    if not config.secrets.codename_salt or not config.secrets.source_secret_key:
+        raise ConfigError(
+            "the source app needs the codename salt and the source session key:"
+            " set LUMEN_CODENAME_SALT and LUMEN_SOURCE_SECRET_KEY or run 'lumen init'"
+        )
     services = services or make_services(config)
     app = SourceFlask(__name__, static_folder=None)
     lifetime = dt.timedelta(minutes=config.source_session_minutes)
