@@ -194,6 +194,9 @@ def config_from_mapping(
     _check_languages(source_languages, SOURCE_LANGUAGES, "source.languages")
     caseworker_languages = tuple(caseworker.get("languages", CASEWORKER_LANGUAGES))
     _check_languages(caseworker_languages, CASEWORKER_LANGUAGES, "caseworker.languages")
+    quick_exit_url = str(source.get("quick_exit_url", "https://www.wikipedia.org/"))
+    if not quick_exit_url.startswith("https://"):
+        raise ConfigError(f"source.quick_exit_url {quick_exit_url!r} must be an https:// address")
     default_language = str(source.get("default_language", "en"))
     if default_language not in source_languages:
         raise ConfigError(f"source.default_language {default_language!r} is not enabled")
@@ -215,7 +218,7 @@ def config_from_mapping(
         source_languages=source_languages,
         caseworker_languages=caseworker_languages,
         default_language=default_language,
-        quick_exit_url=str(source.get("quick_exit_url", "https://www.wikipedia.org/")),
+        quick_exit_url=quick_exit_url,
         onion_address=str(source.get("onion_address", "")),
         source_session_minutes=int(source.get("session_minutes", 60)),
         caseworker_session_minutes=int(caseworker.get("session_minutes", 30)),

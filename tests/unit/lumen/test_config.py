@@ -76,3 +76,10 @@ def test_source_app_refuses_without_its_secrets(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="codename salt"):
         create_app(config)
+
+
+def test_plain_http_quick_exit_rejected(tmp_path: Path) -> None:
+    raw = {**RAW, "source": {"quick_exit_url": "http://weather.example/"}}
+
+    with pytest.raises(ConfigError, match="quick_exit_url"):
+        config_from_mapping(raw, SOURCE_ENV, base=tmp_path, role="source")
