@@ -109,10 +109,12 @@ def case(source_id: str) -> str:
     """Show a decrypted case: answers, thread, files, notes and the workflow forms."""
     detail = casework.case_detail(db(), runtime().services.blobs, source_id, _key())
     actions.record_read(db(), current_caseworker(), source_id)
-    # Opening a case counts as reading it. The page shown was built before this, so it
-    # still marks what is new since the last visit.
+    # Opening a case counts as reading it, and the source no longer reads "not yet
+    # opened". The page shown was built before this, so it still marks what is new.
     if detail.state.unread:
         actions.mark_read(db(), current_caseworker(), _key(), source_id)
+    if detail.state.status == "new":
+        actions.set_status(db(), current_caseworker(), _key(), source_id, "in_progress")
 
     status_form = StatusForm(status=detail.state.status)
     status_form.status.choices = [(status, status_label(status)) for status in STATUSES]
