@@ -6,15 +6,14 @@ folder, the three test centres with new key pairs), configured by
 ``hello``: a bare Flask app whose ``/`` returns a short text, the baseline that shows
 what waitress and Flask cost on their own.
 
-Both apps get the waitress settings ``lumen serve`` uses
-(``lumen.cli_run.waitress_settings``) for the same configuration.
+Both apps are served the way ``lumen serve`` serves them
+(``lumen.cli_run.serve_apps``): the same waitress settings, and Lumen's channel
+with its encrypted spool for request bodies.
 """
 
 from __future__ import annotations
 
 import argparse
-import signal
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +73,7 @@ def main() -> int:
     )
     arguments = parser.parse_args()
 
-    from lumen.serving import create_server, waitress_settings
+    from lumen.cli_run import serve_apps
     from tests.conftest import make_test_config
 
     if arguments.app == "source":
@@ -88,10 +87,8 @@ def main() -> int:
         # Only the waitress settings are read from this configuration.
         config = make_test_config(Path("/nonexistent"))
 
-    # waitress stops on SIGINT; make SIGTERM from the harness do the same.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    settings = waitress_settings(config)
-    create_server(app, host="127.0.0.1", port=arguments.port, **settings).run()
+    # serve_apps stops cleanly on the SIGTERM that ServerProcess.stop sends.
+    serve_apps([(arguments.app, app, "127.0.0.1", arguments.port)], config)
     return 0
 
 
