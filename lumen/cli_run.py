@@ -238,9 +238,10 @@ def run_demo_command(arguments: argparse.Namespace) -> int:
     folder = arguments.data.resolve()
     config = prepare_demo_folder(folder)
     services = make_services(config)
-    clean_up_at_start(services)
     try:
         accounts = ensure_demo_accounts(services, folder)
+        # After the accounts: on a first start, that step creates the schema.
+        clean_up_at_start(services)
         start_in_process_jobs(services)
         apps = [
             ("source", build_app("source", config, services), "127.0.0.1", arguments.source_port),
