@@ -109,12 +109,11 @@ def case(source_id: str) -> str:
     """Show a decrypted case: answers, thread, files, notes and the workflow forms."""
     detail = casework.case_detail(db(), runtime().services.blobs, source_id, _key())
     actions.record_read(db(), current_caseworker(), source_id)
-    # Opening a case counts as reading it, and the source no longer reads "not yet
-    # opened". The page shown was built before this, so it still marks what is new.
-    if detail.state.unread:
-        actions.mark_read(db(), current_caseworker(), _key(), source_id)
+    # Opening a case moves it out of "new", so the source no longer reads "not yet
+    # opened by a caseworker".
     if detail.state.status == "new":
         actions.set_status(db(), current_caseworker(), _key(), source_id, "in_progress")
+    unread = detail.state.unread
 
     status_form = StatusForm(status=detail.state.status)
     status_form.status.choices = [(status, status_label(status)) for status in STATUSES]
@@ -128,7 +127,7 @@ def case(source_id: str) -> str:
         for centre in db().scalars(select(Centre).order_by(Centre.name))
         if centre.id != current_caseworker().centre_id
     ]
-    return render_template(
+    page = render_template(
         "case.html",
         detail=detail,
         reply_form=TextForm(prefix="reply"),
@@ -139,6 +138,11 @@ def case(source_id: str) -> str:
         forward_form=forward_form,
         confirm_form=ConfirmForm(),
     )
+    # Opening a case also counts as reading it. That happens after the page is built,
+    # so the page still shows how many items are new since the last visit.
+    if unread:
+        actions.mark_read(db(), current_caseworker(), _key(), source_id)
+    return page
 
 
 def _text_action(source_id: str, prefix: str, anchor: str) -> BaseResponse | str:

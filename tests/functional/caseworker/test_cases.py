@@ -253,9 +253,14 @@ def test_opening_case_marks_it_read(services: Services, logged_in: FlaskClient) 
     report = make_report(services, ["payoke"])
     assert _state(services, report.source_id, "payoke").unread > 0
 
+    unread = _state(services, report.source_id, "payoke").unread
+
     page = logged_in.get(f"/cases/{report.source_id}")
 
     assert page.status_code == 200
+    # The page shows what was new before this visit, and the status it now has.
+    assert f"<dt>Unread</dt><dd>{unread}</dd>" in page.text
+    assert "In progress" in page.text
     state = _state(services, report.source_id, "payoke")
     assert state.unread == 0
     assert state.status == "in_progress"
