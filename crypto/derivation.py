@@ -76,13 +76,21 @@ def derive_source_keys(codename: str, salt: bytes, params: KdfParams) -> SourceK
 class SourceKeyDeriver:
     """Derive source keys with at most ``concurrency`` derivations running at once.
 
-    Each derivation holds ``memlimit`` bytes for its duration, so a flood of logins
-    would otherwise exhaust memory and every worker thread. Callers beyond the bound
-    wait up to ``timeout`` seconds, then get :class:`DerivationBusy`.
+    Each derivation holds ``memlimit`` bytes and a core for its duration, so a flood
+    of logins would otherwise exhaust memory and every worker thread. Up to
+    ``max_waiting`` callers beyond the bound wait up to ``timeout`` seconds for a slot;
+    any further caller gets :class:`DerivationBusy` at once, so a flood ties up at
+    most ``concurrency + max_waiting`` of the server's threads and other pages keep
+    being served.
     """
 
     def __init__(
-        self, salt: bytes, params: KdfParams, concurrency: int, timeout: float = 30.0
+        self,
+        salt: bytes,
+        params: KdfParams,
+        concurrency: int,
+        timeout: float = 30.0,
+        max_waiting: int | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"derivation concurrency {concurrency!r} must be at least 1")
@@ -93,12 +101,28 @@ class SourceKeyDeriver:
         self.params = params
         self._slots = threading.BoundedSemaphore(concurrency)
         self._timeout = timeout
+        self._max_waiting = concurrency if max_waiting is None else max_waiting
+        self._waiting = 0
+        self._waiting_lock = threading.Lock()
 
     def derive(self, codename: str) -> SourceKeys:
         """Derive keys for ``codename`` or raise :class:`DerivationBusy`."""
-        if not self._slots.acquire(timeout=self._timeout):
-            raise DerivationBusy()
+        if not self._slots.acquire(blocking=False):
+            self._wait_for_slot()
         try:
             return derive_source_keys(codename, self._salt, self.params)
         finally:
             self._slots.release()
+
+    def _wait_for_slot(self) -> None:
+        with self._waiting_lock:
+            if self._waiting >= self._max_waiting:
+                raise DerivationBusy()
+            self._waiting += 1
+        try:
+            acquired = self._slots.acquire(timeout=self._timeout)
+        finally:
+            with self._waiting_lock:
+                self._waiting -= 1
+        if not acquired:
+            raise DerivationBusy()

@@ -162,8 +162,8 @@ class RunningCounter:
 def test_deriver_bounds_concurrency(slots: int, monkeypatch: pytest.MonkeyPatch) -> None:
     counter = RunningCounter(hold=0.03)
     monkeypatch.setattr(derivation, "derive_source_keys", counter)
-    deriver = SourceKeyDeriver(SALT, FAST, concurrency=slots, timeout=10)
     thread_count = 4 * slots + 2
+    deriver = SourceKeyDeriver(SALT, FAST, concurrency=slots, timeout=10, max_waiting=thread_count)
     start = threading.Barrier(thread_count)
     results: list[str] = []
     errors: list[BaseException] = []
@@ -209,6 +209,34 @@ def test_deriver_busy_after_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
     assert counter.calls == 1
     # The slot is free again once the holder finished.
     assert deriver.derive(CODENAME).lookup_id == derive_source_keys(CODENAME, SALT, FAST).lookup_id
+
+
+def test_deriver_turns_away_beyond_waiters(monkeypatch: pytest.MonkeyPatch) -> None:
+    counter = RunningCounter()
+    counter.release.clear()
+    monkeypatch.setattr(derivation, "derive_source_keys", counter)
+    deriver = SourceKeyDeriver(SALT, FAST, concurrency=1, timeout=10, max_waiting=1)
+    holder = threading.Thread(target=deriver.derive, args=(CODENAME,))
+    holder.start()
+    assert counter.entered.wait(timeout=5)
+    waiter = threading.Thread(target=deriver.derive, args=(CODENAME,))
+    waiter.start()
+    deadline = time.monotonic() + 5
+    while deriver._waiting < 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+    started = time.monotonic()
+    with pytest.raises(DerivationBusy):
+        deriver.derive(CODENAME)
+    turned_away_after = time.monotonic() - started
+
+    counter.release.set()
+    holder.join(timeout=10)
+    waiter.join(timeout=10)
+    assert deriver._waiting == 0
+    # The third caller did not wait for the ten-second timeout.
+    assert turned_away_after < 1.0
+    assert counter.calls == 2
 
 
 def test_busy_message_names_no_codename() -> None:
