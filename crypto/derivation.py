@@ -9,6 +9,7 @@ source's X25519 reply key pair, whose public half alone is stored.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Final
 
@@ -77,11 +78,12 @@ class SourceKeyDeriver:
     """Derive source keys with at most ``concurrency`` derivations running at once.
 
     Each derivation holds ``memlimit`` bytes and a core for its duration, so a flood
-    of logins would otherwise exhaust memory and every worker thread. Up to
-    ``max_waiting`` callers beyond the bound wait up to ``timeout`` seconds for a slot;
-    any further caller gets :class:`DerivationBusy` at once, so a flood ties up at
-    most ``concurrency + max_waiting`` of the server's threads and other pages keep
-    being served.
+    of logins would otherwise exhaust memory and every worker thread. A caller that
+    finds every slot taken may wait up to ``timeout`` seconds, but only while the queue
+    is short enough to clear within a quarter of that time at the measured speed of a
+    derivation; any further caller gets :class:`DerivationBusy` at once. Waiting
+    callers each hold a server thread, so a flood then holds them only briefly and
+    other pages keep being served. ``max_waiting``, when given, caps the queue too.
     """
 
     def __init__(
@@ -101,22 +103,45 @@ class SourceKeyDeriver:
         self.params = params
         self._slots = threading.BoundedSemaphore(concurrency)
         self._timeout = timeout
-        self._max_waiting = concurrency if max_waiting is None else max_waiting
+        self._concurrency = concurrency
+        self._max_waiting = max_waiting
         self._waiting = 0
         self._waiting_lock = threading.Lock()
+        # Moving average of one derivation's duration, in seconds; None until measured.
+        self._average_seconds: float | None = None
 
     def derive(self, codename: str) -> SourceKeys:
         """Derive keys for ``codename`` or raise :class:`DerivationBusy`."""
         if not self._slots.acquire(blocking=False):
             self._wait_for_slot()
+        started = time.monotonic()
         try:
             return derive_source_keys(codename, self._salt, self.params)
         finally:
             self._slots.release()
+            self._record_duration(time.monotonic() - started)
+
+    def _queue_limit(self) -> int:
+        if not self._average_seconds:
+            # Nothing measured yet: the cap alone applies.
+            limit = self._max_waiting if self._max_waiting is not None else self._concurrency
+        else:
+            budget = self._timeout / 4
+            limit = max(1, int(self._concurrency * budget / self._average_seconds))
+        if self._max_waiting is not None:
+            limit = min(limit, self._max_waiting)
+        return limit
+
+    def _record_duration(self, seconds: float) -> None:
+        with self._waiting_lock:
+            if self._average_seconds is None:
+                self._average_seconds = seconds
+            else:
+                self._average_seconds = 0.8 * self._average_seconds + 0.2 * seconds
 
     def _wait_for_slot(self) -> None:
         with self._waiting_lock:
-            if self._waiting >= self._max_waiting:
+            if self._waiting >= self._queue_limit():
                 raise DerivationBusy()
             self._waiting += 1
         try:

@@ -166,13 +166,6 @@ def _throughput(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    raises=LoadFault,
-    reason="logins waiting for a derivation slot hold waitress worker threads (source_app/"
-    "account.py login calls deriver.derive, which waits up to 30 s in crypto/derivation.py),"
-    " so 8 threads all wait and the start page queues behind the flood",
-)
 def test_login_flood_keeps_start_page(
     tmp_path: Path, config: Config, centre_keys: dict[str, PrivateKey]
 ) -> None:

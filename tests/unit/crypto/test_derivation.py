@@ -239,6 +239,28 @@ def test_deriver_turns_away_beyond_waiters(monkeypatch: pytest.MonkeyPatch) -> N
     assert counter.calls == 2
 
 
+@pytest.mark.parametrize(
+    ("derivation_seconds", "timeout", "cap", "expected"),
+    [
+        (None, 1.0, None, 2),
+        (None, 1.0, 3, 3),
+        (0.001, 1.0, None, 500),
+        (0.05, 1.0, None, 10),
+        (0.5, 0.2, None, 1),
+        (0.001, 1.0, 3, 3),
+        (0.5, 0.2, 3, 1),
+    ],
+)
+def test_queue_fits_what_clears_in_time(
+    derivation_seconds: float | None, timeout: float, cap: int | None, expected: int
+) -> None:
+    deriver = SourceKeyDeriver(SALT, FAST, concurrency=2, timeout=timeout, max_waiting=cap)
+    if derivation_seconds is not None:
+        deriver._record_duration(derivation_seconds)
+
+    assert deriver._queue_limit() == expected
+
+
 def test_busy_message_names_no_codename() -> None:
     assert CODENAME not in str(DerivationBusy())
 
