@@ -18,6 +18,7 @@ from lumen.web import add_security_headers, disable_static_caching
 from source_app import account, conversation, main, submit
 from source_app.errors import log_exception_safely, register_error_handlers
 from source_app.i18n import init_i18n
+from source_app.main import PageCache
 from source_app.settings import SettingsCache, live_config
 from source_app.uploads import StreamingRequest, limit_config
 
@@ -92,6 +93,7 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
     disable_static_caching(app)
     app.extensions["lumen"] = services
     app.extensions["lumen_settings_cache"] = SettingsCache(config)
+    app.extensions["lumen_page_cache"] = PageCache()
     app.extensions["lumen_source_stash"] = KeyStash(
         _stash_backend(config), int(lifetime.total_seconds())
     )
