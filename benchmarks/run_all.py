@@ -101,6 +101,28 @@ def run_script(script: Path, arguments: argparse.Namespace, folder: Path) -> Scr
     return ScriptRun(script.name, "ran", seconds, targets)
 
 
+def source_version() -> str:
+    """Return the commit the run measured, flagged when the working tree differed."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=harness.ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        changes = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=harness.ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"{commit} with uncommitted changes" if changes else commit
+
+
 def load_average() -> str:
     """Return the 1-minute load average, which shows whether other work shared the CPU."""
     return f"{os.getloadavg()[0]:.2f}"
@@ -111,6 +133,7 @@ def header(
     runs: list[ScriptRun],
     seconds: float,
     load_before: str,
+    version: str,
 ) -> str:
     """Return the header section: machine, date, command, scripts and targets."""
     machine = harness.machine_info()
@@ -133,6 +156,7 @@ measures it. How to run them and what each measures: [README.md](README.md).
 | --- | --- |
 | date | {harness.today()} |
 | command | `{command.strip()}` |
+| commit at the start | {version} |
 | total duration | {seconds / 60:.1f} min |
 | CPU | {machine["cpu"]}, {machine["cores"]} cores |
 | RAM | {machine["ram"]} |
@@ -187,6 +211,7 @@ def main() -> int:
         harness.BENCH_DIR / name for name in OTHER_SCRIPTS if (harness.BENCH_DIR / name).exists()
     ]
     load_before = load_average()
+    version = source_version()
     start = time.perf_counter()
     runs: list[ScriptRun] = []
     with tempfile.TemporaryDirectory(prefix="lumen-bench-run-") as folder:
@@ -199,7 +224,7 @@ def main() -> int:
     harness.replace_section(
         arguments.results,
         "run",
-        header(arguments, runs, time.perf_counter() - start, load_before),
+        header(arguments, runs, time.perf_counter() - start, load_before, version),
         first=True,
     )
     print(f"wrote {arguments.results}")

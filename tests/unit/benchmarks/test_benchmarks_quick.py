@@ -2,7 +2,7 @@
 
 The benchmarks are not part of the test suite; this smoke test only keeps the
 scripts from rotting as the apps change. It runs every script at its smallest size
-(about 20 s) and checks the results page it writes, not the numbers in it.
+(about 30 s) and checks the results page it writes, not the numbers in it.
 """
 
 from __future__ import annotations
