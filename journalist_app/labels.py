@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import LazyString
 from flask_babel import lazy_gettext as _l
+
+from lumen.config import Config
+from lumen.web import LANGUAGE_NAMES
 
 STATUS_LABELS: dict[str, LazyString] = {
     "new": _l("New"),
@@ -73,6 +77,10 @@ def answer_rows(answers: dict[str, object]) -> list[tuple[str, str]]:
 
 
 def _answer_text(key: str, value: object) -> str:
+    if key == "reply_language":
+        return LANGUAGE_NAMES.get(str(value), str(value))
+    if key == "centre" and value != "any":
+        return _centre_name(str(value))
     if isinstance(value, bool):
         return str(_l("Yes") if value else _l("No"))
     if isinstance(value, list):
@@ -81,6 +89,14 @@ def _answer_text(key: str, value: object) -> str:
         return ", ".join(str(item) for item in value)
     label = ANSWER_LABELS.get(key, {}).get(str(value))
     return str(label) if label is not None else str(value)
+
+
+def _centre_name(centre_id: str) -> str:
+    config: Config = current_app.extensions["lumen"].config
+    try:
+        return config.centre(centre_id).name
+    except KeyError:
+        return centre_id
 
 
 def exploitation_label(kind: str) -> str:

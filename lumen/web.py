@@ -19,6 +19,8 @@ PERMISSIONS_POLICY = (
     "screen-wake-lock=(), sync-xhr=(), usb=(), xr-spatial-tracking=()"
 )
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur"})
+# Each language named in itself, as language switches conventionally show them.
+LANGUAGE_NAMES = {"nl": "Nederlands", "fr": "Français", "en": "English", "de": "Deutsch"}
 LANGUAGE_COOKIE = "lang"
 
 

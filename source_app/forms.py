@@ -24,7 +24,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from lumen.config import Config
-from source_app.i18n import FORM_TRANSLATIONS, LANGUAGE_NAMES
+from lumen.web import LANGUAGE_NAMES
+from source_app.i18n import FORM_TRANSLATIONS
 
 WHO_CHOICES = (
     SelectChoice("victim", _l("It happened to me")),

@@ -9,14 +9,13 @@ from flask_babel import Babel, format_number, get_domain, get_locale
 from flask_babel import lazy_gettext as _l
 
 from lumen.config import Config
-from lumen.web import select_language, text_direction
+from lumen.web import LANGUAGE_NAMES, select_language, text_direction
 from source_app.settings import live_config
 from translations import TRANSLATIONS_DIR
 
 DOMAIN = "source"
 
 # Names of the shipped languages, each written in its own language for the switch.
-LANGUAGE_NAMES = {"nl": "Nederlands", "fr": "Français", "en": "English", "de": "Deutsch"}
 
 # The WTForms messages that the source forms can produce, marked here so that they
 # are extracted into the source catalogues. WTForms passes the English text to the

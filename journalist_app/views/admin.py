@@ -13,6 +13,7 @@ from journalist_app.sessions import admin_required, centre_key, current_casework
 from lumen import accounts
 from lumen.accounts import AccountError
 from lumen.config import SOURCE_LANGUAGES
+from lumen.web import LANGUAGE_NAMES
 from store.cases import audit
 from store.models import AuditEvent, Caseworker, WrappedCentreKey
 from store.settings import InstanceSettings, SettingsError, load_settings, save_settings
@@ -20,7 +21,6 @@ from store.settings import InstanceSettings, SettingsError, load_settings, save_
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
 AUDIT_PAGE_SIZE = 100
-LANGUAGE_NAMES = {"nl": "Nederlands", "fr": "Français", "en": "English", "de": "Deutsch"}
 
 
 def _account(account_id: int) -> Caseworker:

@@ -265,3 +265,13 @@ def test_opening_case_marks_it_read(services: Services, logged_in: FlaskClient) 
     assert state.unread == 0
     assert state.status == "in_progress"
     assert "case.mark_read" in _actions(services)
+
+
+def test_answers_show_names_not_codes(services: Services, logged_in: FlaskClient) -> None:
+    report = make_report(services, ["payoke"], answers={"centre": "surya", "reply_language": "fr"})
+
+    page = logged_in.get(f"/cases/{report.source_id}?lang=en").text
+
+    assert '<dd dir="auto">Sürya</dd>' in page
+    assert '<dd dir="auto">Français</dd>' in page
+    assert '<dd dir="auto">surya</dd>' not in page
