@@ -14,8 +14,11 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 
 install: $(VENV)/.installed
 
+# Options for lumen demo, for example: make demo ARGS="--source-port 18080"
+ARGS ?=
+
 demo: install
-	$(VENV)/bin/lumen demo
+	$(VENV)/bin/lumen demo $(ARGS)
 
 test:
 	tools/run-tests

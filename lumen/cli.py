@@ -32,6 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # Alembic reports every plugin and migration step at INFO; its warnings still show.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     arguments = build_parser().parse_args(argv)
     try:
         status: int = arguments.handler(arguments)
