@@ -106,7 +106,10 @@ def create_app(config: Config, services: Services | None = None) -> Flask:
 
     @app.before_request
     def permanent_session() -> None:
-        session.permanent = True
+        # Only a session that holds something gets a cookie with a lifetime, renewed on
+        # each request. Marking an empty one would give every first visitor a cookie.
+        if session:
+            session.permanent = True
 
     @app.after_request
     def security_headers(response: FlaskResponse) -> FlaskResponse:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 import traceback
 from typing import Any
 
@@ -101,9 +103,28 @@ def handle_http(error: HTTPException) -> Response | tuple[str, int]:
     return error_page(status, kinds.get(status, "server"))
 
 
+class _BusyCounter:
+    """Counts turned-away logins so that a flood logs one line a minute, not one each."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.logged_at = 0.0
+        self.lock = threading.Lock()
+
+
+_busy = _BusyCounter()
+BUSY_LOG_INTERVAL_SECONDS = 60.0
+
+
 def handle_busy(error: DerivationBusy) -> Response:
     """Ask the source to try again shortly when every derivation slot is taken."""
-    logger.warning("codename derivation busy")
+    with _busy.lock:
+        _busy.count += 1
+        now = time.monotonic()
+        if now - _busy.logged_at >= BUSY_LOG_INTERVAL_SECONDS:
+            logger.warning("codename derivations busy", extra={"turned_away": _busy.count})
+            _busy.count = 0
+            _busy.logged_at = now
     response = current_app.make_response(error_page(503, "busy"))
     response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

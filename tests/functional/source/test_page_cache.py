@@ -49,3 +49,10 @@ def test_visitor_pages_cached(app: Flask) -> None:
     cached = app.extensions["lumen_page_cache"].pages
 
     assert {key[:3] for key in cached} == {("index.html", "fr", "/"), ("info.html", "fr", "/info")}
+
+
+def test_first_visit_sets_no_cookie(app: Flask) -> None:
+    response = app.test_client().get("/")
+
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
