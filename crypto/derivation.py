@@ -80,7 +80,7 @@ class SourceKeyDeriver:
     Each derivation holds ``memlimit`` bytes and a core for its duration, so a flood
     of logins would otherwise exhaust memory and every worker thread. A caller that
     finds every slot taken may wait up to ``timeout`` seconds, but only while the queue
-    is short enough to clear within a quarter of that time at the measured speed of a
+    is short enough to clear within a tenth of that time at the measured speed of a
     derivation; any further caller gets :class:`DerivationBusy` at once. Waiting
     callers each hold a server thread, so a flood then holds them only briefly and
     other pages keep being served. ``max_waiting``, when given, caps the queue too.
@@ -126,7 +126,7 @@ class SourceKeyDeriver:
             # Nothing measured yet: the cap alone applies.
             limit = self._max_waiting if self._max_waiting is not None else self._concurrency
         else:
-            budget = self._timeout / 4
+            budget = self._timeout / 10
             limit = max(1, int(self._concurrency * budget / self._average_seconds))
         if self._max_waiting is not None:
             limit = min(limit, self._max_waiting)

@@ -8,12 +8,15 @@ from __future__ import annotations
 import html
 import re
 import secrets
+import time
 from dataclasses import dataclass, field
 
 import requests
 
 from tests.hardening.support import csrf_token
 
+BUSY_RETRIES = 20
+BUSY_PAUSE_SECONDS = 0.25
 _CODENAME = re.compile(r'<p class="codename"[^>]*><code>([^<]+)</code>')
 
 
@@ -26,6 +29,7 @@ class SourceClient:
     user_agent: str = "Mozilla/5.0 (Windows NT 10.0; rv:128.0) Gecko/20100101 Firefox/128.0"
     http: requests.Session = field(default_factory=requests.Session)
     codename: str = ""
+    busy_answers: int = 0
 
     def __post_init__(self) -> None:
         self.http.headers.update({"Accept-Language": self.language, "User-Agent": self.user_agent})
@@ -51,6 +55,14 @@ class SourceClient:
         self.codename = html.unescape(match.group(1))
 
         confirmed = self.post("/codename", data={"csrf_token": csrf_token(page.text)})
+        # Sources who confirm at the same moment may be asked to try again (503 with
+        # Retry-After) while derivations queue; a person presses the button again.
+        for _ in range(BUSY_RETRIES):
+            if confirmed.status_code != 503 or "Retry-After" not in confirmed.headers:
+                break
+            self.busy_answers += 1
+            time.sleep(BUSY_PAUSE_SECONDS)
+            confirmed = self.post("/codename", data={"csrf_token": csrf_token(page.text)})
         assert confirmed.status_code in (302, 303), f"confirming returned {confirmed.status_code}"
         return self.codename
 

@@ -77,7 +77,11 @@ def live_server(
         server.task_dispatcher.shutdown()
         # A single waitress server's close() leaves open keep-alive connections in
         # the loop's map, so the loop would run on. Close them all from the loop thread.
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        try:
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        except OSError:
+            # The loop has ended already and closed its trigger; close what is left here.
+            wasyncore.close_all(server._map)
         live.thread.join(timeout=10)
     assert not live.errors, f"the waitress loop failed: {live.errors!r}"
 

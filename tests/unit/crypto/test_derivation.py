@@ -244,8 +244,8 @@ def test_deriver_turns_away_beyond_waiters(monkeypatch: pytest.MonkeyPatch) -> N
     [
         (None, 1.0, None, 2),
         (None, 1.0, 3, 3),
-        (0.001, 1.0, None, 500),
-        (0.05, 1.0, None, 10),
+        (0.001, 1.0, None, 200),
+        (0.05, 1.0, None, 4),
         (0.5, 0.2, None, 1),
         (0.001, 1.0, 3, 3),
         (0.5, 0.2, 3, 1),
