@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,15 +19,14 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from nacl.public import PrivateKey
-from waitress import wasyncore
 from werkzeug.test import TestResponse
 
 from crypto import SourceKeys, derive_source_keys, generate_codename
 from lumen.accounts import create_caseworker, store_wrapped_key
 from lumen.services import Services
-from lumen.serving import create_server
 from store.cases import create_source, record_submissions
 from store.envelopes import PendingEnvelope, seal_value, stream_to_blob
+from tests.live_server import serve_wsgi
 
 PASSPHRASE = "correct horse battery staple lumen"
 _CSRF = re.compile(r'<input[^>]*name="csrf_token"[^>]*value="([^"]+)"')
@@ -171,28 +169,8 @@ def make_report(
 @contextmanager
 def serve(app: Flask) -> Iterator[str]:
     """Serve ``app`` with waitress on a free loopback port and yield its base URL."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=2, ident="")
-    stopping = threading.Event()
-
-    def run() -> None:
-        try:
-            server.run()
-        except (OSError, ValueError):
-            # Closing the sockets below can interrupt the poll in progress.
-            if not stopping.is_set():
-                raise
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        stopping.set()
-        server.task_dispatcher.shutdown()
-        # Closing every channel, the trigger and the listener ends the server's loop.
-        wasyncore.close_all(server._map)
-        thread.join(timeout=5)
-        assert not thread.is_alive(), "the waitress thread did not stop"
+    with serve_wsgi(app, threads=2, ident="") as url:
+        yield url
 
 
 def http_login(base_url: str, account: Account) -> requests.Session:
