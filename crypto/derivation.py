@@ -44,7 +44,7 @@ class KdfParams:
 
 @dataclass(frozen=True, repr=False)
 class SourceKeys:
-    """What a codename derives: the stored lookup id and the reply key pair."""
+    """The values a codename derives: the stored lookup id and the reply key pair."""
 
     lookup_id: str
     reply_key: PrivateKey

@@ -40,7 +40,8 @@ SPOOL_MEMORY_BYTES: Final = 512 * 1024
 OUTBUF_HIGH_WATERMARK: Final = 4 * MIB
 # A response buffer larger than this would go to a temporary file in plaintext. The
 # watermark above keeps every buffer below it, as long as no single write from an app
-# is larger than the difference; Lumen's apps write at most one 64 KiB chunk at once.
+# is larger than the difference. Lumen's apps write one 64 KiB chunk of a file, or one
+# page or message of at most a few hundred KiB, at a time.
 OUTBUF_OVERFLOW: Final = OUTBUF_HIGH_WATERMARK + 16 * MIB
 # Room above the app's request limit: bodies up to this margin reach the app, which
 # answers an oversized upload with a page in the source's language. The spool keeps
@@ -70,7 +71,7 @@ def waitress_settings(config: Config) -> dict[str, Any]:
 
 
 class TransportErrorTask(ErrorTask):
-    """Waitress's answer to a request it rejects itself, as a translated HTML page."""
+    """The response to a request that waitress rejects itself, as a translated HTML page."""
 
     def execute(self) -> None:
         request: Any = self.request

@@ -37,8 +37,8 @@ def _public_page(template: str) -> str:
 
     Most visits to the start and information pages come from people with no report
     yet, so the page depends only on the language, the request path and the settings.
-    A session that is logged in, said it is in danger, or has a message to show gets
-    a fresh rendering.
+    A session that is logged in, reported danger, or has a message to show gets a
+    fresh rendering.
     """
     personal = session.get(TICKET) or session.get(DANGER) or session.get("_flashes")
     if personal:
