@@ -15,7 +15,13 @@ from nacl.public import PrivateKey
 
 from lumen.config import Config
 from lumen.services import Services
-from tests.functional.caseworker.support import Account, Report, add_account, make_report
+from tests.functional.caseworker.support import (
+    Account,
+    Report,
+    add_account,
+    http_login,
+    make_report,
+)
 from tests.hardening.clients import multipart
 from tests.hardening.conftest import serve
 from tests.hardening.support import (
@@ -52,22 +58,7 @@ def browser(caseworker_server: LiveServer, anna: Account) -> requests.Session:
 
 
 def log_in(server: LiveServer, account: Account) -> requests.Session:
-    session = requests.Session()
-    session.headers["Accept-Language"] = LANGUAGE
-    page = session.get(f"{server.url}/login", timeout=10)
-    response = session.post(
-        f"{server.url}/login",
-        data={
-            "csrf_token": csrf_token(page.text),
-            "username": account.username,
-            "passphrase": account.passphrase,
-            "code": account.code(),
-        },
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert response.status_code == 302, response.text[:300]
-    return session
+    return http_login(server.url, account, LANGUAGE)
 
 
 @pytest.fixture

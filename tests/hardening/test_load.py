@@ -24,10 +24,10 @@ from lumen.config import MIB, Config
 from lumen.services import Services, make_services
 from store.models import Submission
 from tests.conftest import install_centres
-from tests.functional.caseworker.support import add_account
+from tests.functional.caseworker.support import add_account, http_login
 from tests.hardening.clients import SourceClient
 from tests.hardening.conftest import serve
-from tests.hardening.support import csrf_token, stored_texts
+from tests.hardening.support import stored_texts
 
 SOURCES = 50
 REPORTS_PER_SOURCE = 10
@@ -74,21 +74,7 @@ def _log_in_caseworker(
     url: str, services: Services, keys: dict[str, PrivateKey]
 ) -> requests.Session:
     account = add_account(services, keys, "anna", "payoke")
-    browser = requests.Session()
-    page = browser.get(f"{url}/login", timeout=10)
-    response = browser.post(
-        f"{url}/login",
-        data={
-            "csrf_token": csrf_token(page.text),
-            "username": account.username,
-            "passphrase": account.passphrase,
-            "code": account.code(),
-        },
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert response.status_code == 302
-    return browser
+    return http_login(url, account)
 
 
 @pytest.mark.slow

@@ -18,7 +18,7 @@ from nacl.public import PrivateKey
 from lumen.config import Config
 from lumen.services import Services, make_services
 from tests.conftest import install_centres
-from tests.functional.caseworker.support import add_account
+from tests.functional.caseworker.support import add_account, http_login
 from tests.hardening.clients import SourceClient
 from tests.hardening.conftest import serve
 from tests.hardening.processes import PostgresCluster, postgres_cluster
@@ -51,22 +51,7 @@ def _caseworker_login(
     url: str, services: Services, keys: dict[str, PrivateKey]
 ) -> requests.Session:
     account = add_account(services, keys, "claire", "surya")
-    browser = requests.Session()
-    browser.headers["Accept-Language"] = LANGUAGE
-    page = browser.get(f"{url}/login", timeout=10)
-    response = browser.post(
-        f"{url}/login",
-        data={
-            "csrf_token": csrf_token(page.text),
-            "username": account.username,
-            "passphrase": account.passphrase,
-            "code": account.code(),
-        },
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert response.status_code == 302
-    return browser
+    return http_login(url, account, LANGUAGE)
 
 
 @pytest.mark.slow

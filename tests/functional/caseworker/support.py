@@ -173,9 +173,14 @@ def serve(app: Flask) -> Iterator[str]:
         yield url
 
 
-def http_login(base_url: str, account: Account) -> requests.Session:
-    """Log in through a real HTTP server and return the logged-in requests session."""
+def http_login(base_url: str, account: Account, language: str | None = None) -> requests.Session:
+    """Log in through a real HTTP server and return the logged-in requests session.
+
+    ``language``, when given, is sent as Accept-Language on every request.
+    """
     browser = requests.Session()
+    if language is not None:
+        browser.headers["Accept-Language"] = language
     page = browser.get(f"{base_url}/login", timeout=10)
     response = browser.post(
         f"{base_url}/login",
@@ -186,7 +191,7 @@ def http_login(base_url: str, account: Account) -> requests.Session:
             "code": account.code(),
         },
         allow_redirects=False,
-        timeout=10,
+        timeout=30,
     )
     assert response.status_code == 302, response.text[:300]
     return browser
