@@ -38,7 +38,7 @@ MIB: Final = 1024 * 1024
 
 
 class ConfigError(Exception):
-    """The configuration is missing a value or holds an invalid one."""
+    """The configuration is missing a value or contains an invalid one."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Limits:
 
 @dataclass(frozen=True)
 class SmtpConfig:
-    """Where notification e-mails go out; ``host`` empty disables them."""
+    """The SMTP server for notification e-mails; an empty ``host`` disables them."""
 
     host: str = ""
     port: int = 25

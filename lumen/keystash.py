@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 
 
 class StashBackend(Protocol):
-    """Where sealed keys wait between requests."""
+    """The storage where sealed keys wait between requests."""
 
     def put(self, stash_id: str, sealed: bytes, ttl_seconds: int) -> None: ...
 
@@ -163,7 +163,7 @@ class RedisStashBackend:
 
 @dataclass(frozen=True, repr=False)
 class StashTicket:
-    """What the session cookie carries: the stash id and the per-session key, in hex."""
+    """The session cookie's part: the stash id and the per-session key, in hex."""
 
     stash_id: str
     session_key: str

@@ -42,7 +42,7 @@ class CaseError(Exception):
 
 @dataclass(frozen=True)
 class DeletionReport:
-    """What a deletion removed: database rows and blob files."""
+    """The counts of database rows and blob files a deletion removed."""
 
     rows: int
     blobs: int
@@ -328,6 +328,14 @@ def delete_source(session: Session, blobs: BlobStore, source_id: str) -> Deletio
     return DeletionReport(rows=rows, blobs=removed, blob_failures=failed)
 
 
+def _audit_centre(centre_id: str | None, actor: Caseworker | None) -> str | None:
+    if centre_id is not None:
+        return centre_id
+    if actor is not None:
+        return actor.centre_id
+    return None
+
+
 def audit(
     session: Session,
     actor: Caseworker | None,
@@ -343,7 +351,7 @@ def audit(
             at=now,
             actor_id=actor.id if actor else None,
             actor_name=actor.username if actor else "system",
-            centre_id=centre_id if centre_id is not None else (actor.centre_id if actor else None),
+            centre_id=_audit_centre(centre_id, actor),
             action=action,
             target=target,
             detail=detail,
